@@ -48,3 +48,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf _build $(VENV)
+
+# Load every page of the built site in headless Chromium (Debian package `chromium`): fails on raw
+# TeX, broken images or figures, dead internal links, requests to other hosts; saves screenshots.
+browser-check: $(STAMP)
+	$(BIN)/python tools/browser_check.py _build/html --screenshots _build/screenshots
