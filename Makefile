@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-NBVAL := pytest --nbval --nbval-current-env --sanitize-with tests/sanitize.cfg -p no:cacheprovider chapters
+NBVAL := pytest --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider chapters
 STAMP := $(VENV)/.installed
 
 .PHONY: book test nbval unit lint site execute bench browser-check clean venv

@@ -44,7 +44,7 @@ def tool_rows(skip_install: bool, skip_build: bool) -> list[tuple[str, str, str]
     python = str(BIN / "python")
     rows = [
         ("unit tests (`pytest tests`)", f"{timed([python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests']):.1f}", "s"),
-        ("nbval over every chapter", f"{timed([python, '-m', 'pytest', '-q', '--nbval', '--nbval-current-env', '--sanitize-with', 'tests/sanitize.cfg', '-p', 'no:cacheprovider', 'chapters']):.1f}", "s"),
+        ("nbval over every chapter", f"{timed([python, '-m', 'pytest', '-q', '--nbval', '--nbval-current-env', '--nbval-sanitize-with', 'tests/sanitize.cfg', '-p', 'no:cacheprovider', 'chapters']):.1f}", "s"),
     ]
     if not skip_build:
         with tempfile.TemporaryDirectory() as out:

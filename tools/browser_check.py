@@ -174,7 +174,7 @@ def main() -> int:
         p for p in root.rglob("*.html")
         if not p.relative_to(root).parts[0].startswith("_")
         and p.name not in {"genindex.html", "search.html"}
-        and 'http-equiv="refresh"' not in p.read_text(errors="replace")  # redirect stubs
+        and 'http-equiv="refresh"' not in p.read_text(errors="replace").lower()  # redirects
     )
     if not pages:
         sys.exit(f"browser check: no pages under {root}; run `make book` first")
