@@ -35,7 +35,12 @@ nbval: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench
 
-site: $(STAMP)
+# JavaScript served with the site (package.json): the widget manager, so nothing comes from a CDN.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch node_modules/.installed
+
+site: $(STAMP) node_modules/.installed
 	rm -rf _build
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
