@@ -1,0 +1,48 @@
+"""Read the verdicts that the chapters glued, for the claims ledger (chapter 7).
+
+Each chapter glues, next to the check that establishes a claim, a key ``verdict_<name>`` whose
+value is computed by that check (``holds``, ``refuted``, ``holds with qualification``, ...).
+The ledger page shows them with ``{glue:text}`` references; this module reads the same stored
+outputs so the ledger's own cell can assert that every referenced verdict exists and is one of
+the allowed words, and count them.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+_PREFIX = "application/papermill.record/"
+VERDICTS = ("holds", "holds with qualification", "refuted", "fails")
+
+
+def glued_values(notebook: str | Path) -> dict[str, object]:
+    """All values glued in a stored notebook: ``{key: value}`` (text/plain parsed as a literal)."""
+    path = Path(notebook)
+    if not path.exists():
+        raise ValueError(f"notebook must be an existing .ipynb file, got {path}")
+    cells = json.loads(path.read_text())["cells"]
+    values: dict[str, object] = {}
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get(_PREFIX + "text/plain")
+            if name and text is not None:
+                text = "".join(text) if isinstance(text, list) else text
+                try:
+                    values[name] = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    values[name] = text
+    return values
+
+
+def verdict(notebook: str | Path, key: str) -> str:
+    """The verdict glued under ``key`` in ``notebook``; ``ValueError`` if missing or not a verdict."""
+    values = glued_values(notebook)
+    if key not in values:
+        raise ValueError(f"key {key!r} is not glued in {notebook}")
+    value = values[key]
+    if value not in VERDICTS:
+        raise ValueError(f"{notebook}::{key} must be one of {VERDICTS}, got {value!r}")
+    return str(value)
