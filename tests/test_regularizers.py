@@ -85,3 +85,20 @@ def test_quadratic_logistic_is_fisher_scaled_ridge():
     p = dt.sigmoid(X @ beta)
     expected = 0.5 * delta / (1 - delta) * np.sum(beta**2 * np.sum((p * (1 - p))[:, None] * X**2, axis=0))
     assert dt.quadratic_regularizer(X, beta, dt.Dropout(delta)) == pytest.approx(expected, rel=1e-13)
+
+
+@pytest.mark.parametrize("z", [10.0, 20.0, 30.0, -30.0])
+def test_confident_examples_keep_relative_accuracy(z):
+    """R for a confident example is about e^-|z|: no cancellation against A(z) of size |z|."""
+    X, beta = np.array([[z]]), np.array([1.0])
+    model = dt.AdditiveGaussian(0.5)
+    with mpmath.workdps(40):
+        def integrand(u):
+            return mpmath.log1p(mpmath.exp(mpmath.mpf(z) + mpmath.mpf(0.5) * u)) * mpmath.npdf(u)
+
+        ref = mpmath.quad(integrand, [-mpmath.inf, 0, mpmath.inf]) - mpmath.log1p(mpmath.exp(z))
+    assert dt.exact_regularizer(X, beta, model) == pytest.approx(float(ref), rel=1e-9)
+    # dropout: two atoms, exact in closed form
+    d = dt.Dropout(0.5)
+    exact = 0.5 * (mpmath.log1p(mpmath.exp(2 * z)) + mpmath.log1p(1)) - mpmath.log1p(mpmath.exp(z))
+    assert dt.exact_regularizer(X, beta, d) == pytest.approx(float(exact), rel=1e-12)
