@@ -35,3 +35,8 @@ def test_rounded_gives_plain_python_numbers():
         rounded(1.5)
     with pytest.raises(ValueError, match="must be finite"):
         rounded(float("inf"), sig=2)
+
+
+def test_rounding_level_errors_print_as_a_bound():
+    assert "below 1e-10" in repr(assert_close("x", [1.0], [1.0]))
+    assert "2.0e-06" in repr(assert_close("x", [1.000002], [1.0], rtol=1e-5))
