@@ -9,6 +9,13 @@ Modules, named for what they hold:
 * :mod:`~dropout_taylor.quadrature`: Gaussian expectations by Gauss-Hermite quadrature;
 * :mod:`~dropout_taylor.regularizers`: the exact noise regulariser R and its quadratic
   approximation R^q;
+* :mod:`~dropout_taylor.series`: Taylor coefficients of softplus, radius and root tests, the
+  expected series on exact atoms, the dropout convergence condition (chapter 3);
+* :mod:`~dropout_taylor.constraints`, :mod:`~dropout_taylor.fitting`: admissible regions and
+  norm balls; L2, R^q and dropout fits of logistic regression (chapter 4);
+* :mod:`~dropout_taylor.cumulants`, :mod:`~dropout_taylor.nn`: the softmax cumulant generating
+  function and its radius; a small numpy MLP with dropout (chapter 6);
+* :mod:`~dropout_taylor.ledger`: reads the verdicts the chapters glued (chapter 7);
 * :mod:`~dropout_taylor.checks`: checks that raise on failure and print a short verdict.
 """
 

@@ -77,8 +77,9 @@ def softplus_derivative(z: ArrayLike, n: int) -> NDArray[np.float64]:
     never by subtraction, so the tails keep full relative accuracy (``A''(50)`` is about
     ``e^{-50}``) and the result is finite and warning-free for any finite z (``|z| = 1e4``
     included). Each term is a product of non-negative factors; the only rounding loss is the
-    cancellation between terms of opposite sign, which grows like ``(pi/2)^n`` near z = 0:
-    float64 is good to about 1e-12 relative for n <= 12 and degrades beyond n of about 25.
+    cancellation between terms of opposite sign, which grows roughly like ``(pi/2)^n`` near
+    z = 0: measured at z = 0.1 (chapter 3), the relative error is about 1e-12 at n = 20, 1e-9
+    at n = 40, 1e-4 at n = 60 and of order one at n = 80.
     For high orders use :func:`softplus_derivative_mp`. Orders above ``MAX_FLOAT_ORDER``
     are refused.
     """
