@@ -32,3 +32,17 @@ def test_reads_values_and_verdicts(tmp_path):
         verdict(path, "verdict_c")
     with pytest.raises(ValueError, match="notebook must be an existing"):
         glued_values(tmp_path / "missing.ipynb")
+
+
+def test_claim_verdict_rules():
+    from dropout_taylor.ledger import claim_verdict
+
+    assert claim_verdict(["holds", "holds"], "holds") == "holds"
+    assert claim_verdict(["holds", "holds with qualification"], "qualified") == "holds with qualification"
+    assert claim_verdict(["holds"], "refuted") == "refuted"
+    assert claim_verdict(["holds", "holds with qualification"], "holds") == "holds with qualification"
+    assert claim_verdict(["holds", "fails"], "holds") == "fails"
+    with pytest.raises(ValueError, match="rule must be one of"):
+        claim_verdict(["holds"], "maybe")
+    with pytest.raises(ValueError, match="at least one"):
+        claim_verdict([], "holds")

@@ -16,6 +16,12 @@ from pathlib import Path
 _PREFIX = "application/papermill.record/"
 VERDICTS = ("holds", "holds with qualification", "refuted", "fails")
 
+#: How a claim's verdict follows from the verdicts of the checks that bear on it:
+#: ``holds`` - the checks establish the claim as stated;
+#: ``qualified`` - the checks establish a precise version that adds conditions to the claim;
+#: ``refuted`` - the checks establish a counterexample or a contrary statement.
+RULES = {"holds": "holds", "qualified": "holds with qualification", "refuted": "refuted"}
+
 
 def glued_values(notebook: str | Path) -> dict[str, object]:
     """All values glued in a stored notebook: ``{key: value}`` (text/plain parsed as a literal)."""
@@ -46,3 +52,24 @@ def verdict(notebook: str | Path, key: str) -> str:
     if value not in VERDICTS:
         raise ValueError(f"{notebook}::{key} must be one of {VERDICTS}, got {value!r}")
     return str(value)
+
+
+def claim_verdict(evidence: list[str], rule: str) -> str:
+    """The verdict on a claim from the verdicts of its evidence (chapter 7).
+
+    Every piece of evidence must itself hold (a check that fails makes its chapter, and the
+    build, fail first; here it turns the claim's verdict into ``fails``). The rule then says
+    what the established evidence means for the claim: see :data:`RULES`.
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {tuple(RULES)}, got {rule!r}")
+    if not evidence:
+        raise ValueError("evidence must name at least one glued verdict")
+    for value in evidence:
+        if value not in VERDICTS:
+            raise ValueError(f"evidence values must be one of {VERDICTS}, got {value!r}")
+    if any(value == "fails" or value == "refuted" for value in evidence):
+        return "fails"
+    if rule == "holds" and "holds with qualification" in evidence:
+        return "holds with qualification"  # a claim is no stronger than its evidence
+    return RULES[rule]
