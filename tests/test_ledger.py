@@ -42,6 +42,9 @@ def test_claim_verdict_rules():
     assert claim_verdict(["holds"], "refuted") == "refuted"
     assert claim_verdict(["holds", "holds with qualification"], "holds") == "holds with qualification"
     assert claim_verdict(["holds", "fails"], "holds") == "fails"
+    assert claim_verdict(["holds", "refuted"], "holds") == "refuted"
+    assert claim_verdict(["refuted"], "refuted") == "refuted"
+    assert claim_verdict(["holds with qualification"], "qualified") == "holds with qualification"
     with pytest.raises(ValueError, match="rule must be one of"):
         claim_verdict(["holds"], "maybe")
     with pytest.raises(ValueError, match="at least one"):

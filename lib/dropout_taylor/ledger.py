@@ -16,8 +16,9 @@ from pathlib import Path
 _PREFIX = "application/papermill.record/"
 VERDICTS = ("holds", "holds with qualification", "refuted", "fails")
 
-#: How a claim's verdict follows from the verdicts of the checks that bear on it:
-#: ``holds`` - the checks establish the claim as stated;
+#: How a claim's verdict follows from the verdicts glued by the checks that bear on it:
+#: ``holds`` - the claim is exactly as strong as its weakest evidence (a check may itself
+#: have glued ``holds with qualification`` or ``refuted`` for the claim it tests);
 #: ``qualified`` - the checks establish a precise version that adds conditions to the claim;
 #: ``refuted`` - the checks establish a counterexample or a contrary statement.
 RULES = {"holds": "holds", "qualified": "holds with qualification", "refuted": "refuted"}
@@ -57,9 +58,10 @@ def verdict(notebook: str | Path, key: str) -> str:
 def claim_verdict(evidence: list[str], rule: str) -> str:
     """The verdict on a claim from the verdicts of its evidence (chapter 7).
 
-    Every piece of evidence must itself hold (a check that fails makes its chapter, and the
-    build, fail first; here it turns the claim's verdict into ``fails``). The rule then says
-    what the established evidence means for the claim: see :data:`RULES`.
+    A check that fails makes its chapter, and the build, fail first; should a ``fails`` ever be
+    glued, the claim's verdict is ``fails``. Otherwise the rule says what the established
+    evidence means for the claim (see :data:`RULES`): a claim is never stronger than its
+    weakest evidence.
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {tuple(RULES)}, got {rule!r}")
@@ -68,8 +70,11 @@ def claim_verdict(evidence: list[str], rule: str) -> str:
     for value in evidence:
         if value not in VERDICTS:
             raise ValueError(f"evidence values must be one of {VERDICTS}, got {value!r}")
-    if any(value == "fails" or value == "refuted" for value in evidence):
+    if "fails" in evidence:
         return "fails"
-    if rule == "holds" and "holds with qualification" in evidence:
-        return "holds with qualification"  # a claim is no stronger than its evidence
-    return RULES[rule]
+    if rule == "refuted":
+        return "refuted"
+    weakest = min(evidence, key=VERDICTS[::-1].index)  # order: fails < refuted < ... < holds
+    if rule == "qualified" and weakest == "holds":
+        return "holds with qualification"
+    return weakest
