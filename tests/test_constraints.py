@@ -197,3 +197,74 @@ def test_plots_draw_without_error():
     with pytest.raises(ValueError, match="2 features"):
         cs.plot_admissible_region(a, np.ones(3), 0.5)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("norm", [1, 2, np.inf])
+@pytest.mark.parametrize("delta", [0.2, 0.5, 0.8])
+def test_ball_tightness_accepts_t_star_and_rejects_a_larger_radius(norm, delta, monkeypatch):
+    rng = np.random.default_rng(11)
+    X = np.hstack([np.ones((25, 1)), rng.normal(size=(25, 4))])
+    noisy = np.array([False, True, True, True, True])
+    assert cs.ball_tightness(X, delta, norm, noisy, rng, n_directions=50) == (True, True)
+    # a ball radius 5% too large must fail the inside test, 5% too small the outside test
+    t_star = cs.ball_radius(X, delta, norm, noisy)
+    monkeypatch.setattr(cs, "ball_radius", lambda *args: 1.05 * t_star)
+    assert cs.ball_tightness(X, delta, norm, noisy, rng, n_directions=50)[0] is False
+    monkeypatch.setattr(cs, "ball_radius", lambda *args: 0.95 * t_star)
+    assert cs.ball_tightness(X, delta, norm, noisy, rng, n_directions=50)[1] is False
+
+
+def test_ball_tightness_bad_input():
+    X, rng = np.ones((3, 2)), np.random.default_rng(0)
+    with pytest.raises(ValueError, match="rng"):
+        cs.ball_tightness(X, 0.5, 2, None, rng=0)
+    with pytest.raises(ValueError, match="n_directions"):
+        cs.ball_tightness(X, 0.5, 2, None, rng, n_directions=0)
+    with pytest.raises(ValueError, match="margin"):
+        cs.ball_tightness(X, 0.5, 2, None, rng, margin=1.5)
+    with pytest.raises(ValueError, match="unbounded"):
+        cs.ball_tightness(X, 0.0, 2, None, rng)
+
+
+def test_outside_share_by_intercept_matches_brute_force():
+    X, beta, noisy, delta = random_problem(31, n=8, d=4)  # column 0: undropped intercept
+    intercepts = np.linspace(-6, 6, 13)
+    share = cs.outside_share_by_intercept(X, beta, delta, noisy, intercepts)
+    for c, s in zip(intercepts, share, strict=True):
+        b = beta.copy()
+        b[0] = c
+        outside = []
+        for x in X:
+            atoms, _ = brute_force_atoms(x, b, delta, noisy)
+            outside.append(np.abs(atoms).max() >= math.hypot(x @ b, math.pi))
+        assert s == pytest.approx(np.mean(outside), abs=1e-15)
+    with pytest.raises(ValueError, match="intercepts"):
+        cs.outside_share_by_intercept(X, beta, delta, noisy, [[0.0]])
+
+
+def test_outside_mass_repr_is_short():
+    rng = np.random.default_rng(12)
+    X, beta = rng.normal(size=(20, 25)), rng.normal(size=25)
+    mass = cs.mass_outside(X, beta, dt.Dropout(0.5), rng=rng, n_samples=1024)
+    assert len(repr(mass)) <= 78 and "Monte Carlo, 1024 masks" in repr(mass)
+
+
+def test_plot_outside_mass_draws_one_series_per_fit():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(13)
+    X, beta = rng.normal(size=(10, 4)), rng.normal(size=4) * 3
+    masses = {
+        name: [cs.mass_outside(X, beta * k, dt.Dropout(d)) for d in (0.25, 0.5)]
+        for k, name in enumerate(("dropout", "Rq"), start=1)
+    }
+    fig, ax = plt.subplots()
+    cs.plot_outside_mass(ax, (0.25, 0.5), masses)
+    assert len(ax.containers) == 2 and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dropout", "$R^q$"]
+    with pytest.raises(ValueError, match="one entry per rate"):
+        cs.plot_outside_mass(ax, (0.25,), masses)
+    plt.close(fig)

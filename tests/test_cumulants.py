@@ -148,3 +148,42 @@ def test_bad_input():
         cu.zero_count([0.5, 0.5], [1.0, 2.0], -1.0)
     with pytest.raises(ValueError, match="steps must be an integer array"):
         cu.commensurate_radius([0.5, 0.5], [1.0, 2.0], 1.0)
+
+
+def test_mixture_coefficients_average_the_lists():
+    a = [mpmath.mpf(1), mpmath.mpf(2), mpmath.mpf(-3)]
+    b = [0.5, 0.0, 1.0]
+    mixed = cu.mixture_coefficients([a, b])
+    assert [float(v) for v in mixed] == [0.75, 1.0, -1.0]
+    # the average of the series is the series of the average: sum at t = 1/2
+    p, delta = np.array([0.2, 0.8]), np.array([1.0, -0.5])
+    c1 = cu.cgf_taylor_coefficients_mp(p, delta, 40)
+    c2 = cu.cgf_taylor_coefficients_mp(p, 2 * delta, 40)
+    total = float(mpmath.fsum(c * mpmath.mpf(0.5) ** n
+                              for n, c in enumerate(cu.mixture_coefficients([c1, c2]))))
+    exact = (cu.cgf(p, delta, 0.5) + cu.cgf(p, 2 * delta, 0.5)) / 2
+    assert total == pytest.approx(float(exact), rel=1e-10)
+    with pytest.raises(ValueError, match="equally long"):
+        cu.mixture_coefficients([a, b[:2]])
+    with pytest.raises(ValueError, match="dps"):
+        cu.mixture_coefficients([a], dps=5)
+
+
+def test_zero_plots_draw_without_error():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    p, delta = np.array([0.6, 0.3, 0.1]), np.array([1.0, -2.0, 0.5])
+    zero = cu.nearest_zero(p, delta).zero
+    fig, (a, b) = plt.subplots(1, 2)
+    mesh = cu.plot_partition_zeros(a, p, delta, complex(zero), n=41)
+    assert mesh is not None and len(a.patches) == 1 and len(a.lines) == 2
+    cu.plot_root_test(b, np.linspace(2.0, 1.2, 50), 1.1, start=5)
+    assert len(b.lines) == 2
+    with pytest.raises(ValueError, match="zero"):
+        cu.plot_partition_zeros(a, p, delta, 1.0 + 0j)
+    with pytest.raises(ValueError, match="start"):
+        cu.plot_root_test(b, np.ones(10), 1.0, start=10)
+    plt.close(fig)

@@ -168,3 +168,22 @@ def test_fit_in_l2_ball_matches_constrained_solver():
     np.testing.assert_allclose(wide, free, atol=1e-4)
     with pytest.raises(ValueError, match="t must be"):
         fitting.fit_in_l2_ball(X, y, 0.0, noisy)
+
+
+def test_matched_l2_lambda_by_hand_and_against_rq():
+    X, y, noisy = small_problem(seed=3)
+    beta, delta = np.array([0.2, -0.5, 0.3, 0.8, -0.1]), 0.4
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    r = delta / (1 - delta)
+    by_hand = r * np.mean([np.sum(p * (1 - p) * X[:, j] ** 2) for j in range(1, 5)])
+    lam = fitting.matched_l2_lambda(X, beta, delta, noisy)
+    assert lam == pytest.approx(by_hand, rel=1e-12)
+    # with all dropped weights equal, lam/2 ||beta_N||^2 is R^q of the core (per example, summed)
+    flat = np.array([0.0, 0.7, 0.7, 0.7, 0.7])
+    rq = dt.quadratic_regularizer(X, flat, dt.Dropout(delta, noisy=noisy))
+    lam_flat = fitting.matched_l2_lambda(X, flat, delta, noisy)
+    assert lam_flat / 2 * np.sum(flat[noisy] ** 2) == pytest.approx(rq, rel=1e-10)
+    with pytest.raises(ValueError, match="delta"):
+        fitting.matched_l2_lambda(X, beta, 1.0, noisy)
+    with pytest.raises(ValueError, match="at least one"):
+        fitting.matched_l2_lambda(X, beta, 0.5, np.zeros(5, bool))

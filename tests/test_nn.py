@@ -146,3 +146,84 @@ def test_bad_input():
     net = nn.init_mlp((3, 2, 2, 2), "relu", 0.5, np.random.default_rng(0), dropout_layer=1)
     with pytest.raises(ValueError, match="tanh or sigmoid"):
         nn.complex_path_loss(net, np.ones(3), 0, np.ones(2), 0.5j)
+
+
+@pytest.mark.parametrize("activation, height", [("tanh", np.pi / 2), ("sigmoid", np.pi)])
+def test_nearest_pole_is_a_pole_of_modulus_pole_radius(activation, height):
+    net = _net((5, 4, 3, 3), activation, dropout_layer=1)
+    X, _ = _data((5, 4, 3, 3), n=3)
+    u = nn.sample_u(net, 3, 4, np.random.default_rng(5))
+    radius = nn.pole_radius(net, X, u)
+    h = nn.hidden(net, X)
+    for i, m in itertools.product(range(3), range(4)):
+        t = nn.nearest_pole(net, X[i], u[i, m])
+        assert abs(t) == pytest.approx(radius[i, m], rel=1e-12) and t.imag > 0
+        a = net.weights[1] @ (h[i] * (1 + t * u[i, m])) + net.biases[1]
+        # tanh is singular where cosh(a) = 0, the sigmoid where 1 + e^{-a} = 0
+        f = {"tanh": np.cosh, "sigmoid": lambda w: 1 + np.exp(-w)}[activation]
+        j = int(np.argmin(np.abs(f(a))))
+        assert abs(f(a[j])) < 1e-9
+        # the nearest pole is a first one: a_j = +-i c exactly, not a higher i c (2m + 1)
+        assert abs(a[j].real) < 1e-9 and abs(a[j].imag) == pytest.approx(height, rel=1e-9)
+    with pytest.raises(ValueError, match="activation"):
+        relu = _net((5, 4, 3, 3), "relu", dropout_layer=1)
+        nn.nearest_pole(relu, X[0], u[0, 0])
+
+
+def _last_layer_case():
+    rng = np.random.default_rng(7)
+    net = nn.init_mlp((4, 3, 3), "tanh", 0.5, rng)
+    X = rng.standard_normal((5, 4))
+    y = rng.integers(0, 3, size=5)
+    masks = np.array(list(itertools.product([1.0, -1.0], repeat=3)))  # u = r = 1 or -1
+    # exact penalty by enumeration of the 8 equally likely masks, through the forward pass
+    h = nn.hidden(net, X)
+    clean = nn.cross_entropy(nn.head(net, h), y)
+    dropped = [nn.cross_entropy(nn.head(net, h * (1 + u)), y) for u in masks]
+    return net, X, y, masks, np.mean(dropped, axis=0) - clean
+
+
+def test_last_layer_penalty_is_exact_over_all_masks_at_delta_half():
+    net, X, y, masks, exact = _last_layer_case()
+    u = np.broadcast_to(masks, (len(X), *masks.shape))
+    R, se, Rq = nn.last_layer_penalty(net, X, y, u)
+    np.testing.assert_allclose(R, exact, rtol=1e-12, atol=1e-15)
+    # R^q is the enumerated mean of Var_p(Delta) / 2
+    p = special.softmax(nn.forward(net, X)[0], axis=1)
+    Delta = nn.logit_perturbations(net, X, u)
+    variance = np.einsum("nk,nmk->nm", p, Delta**2) - np.einsum("nk,nmk->nm", p, Delta) ** 2
+    np.testing.assert_allclose(Rq, variance.mean(axis=1) / 2, rtol=1e-12)
+    assert np.all(se >= 0)
+    with pytest.raises(ValueError, match="u must"):
+        nn.last_layer_penalty(net, X, y, u[:2])
+
+
+def test_mc_penalty_agrees_with_enumeration():
+    net, X, y, _, exact = _last_layer_case()
+    R, se, Rq = nn.mc_penalty(net, X, y, np.random.default_rng(8), n_masks=4000)
+    assert np.all(np.abs(R - exact) < 5 * se + 1e-12)
+    np.testing.assert_allclose(Rq, nn.last_layer_penalty(
+        net, X, y, nn.sample_u(net, len(X), 2, np.random.default_rng(0)))[2])
+    with pytest.raises(ValueError, match="n_masks"):
+        nn.mc_penalty(net, X, y, np.random.default_rng(0), n_masks=1)
+
+
+def test_plots_draw_without_error():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2)
+    R = np.array([0.1, 0.02, 0.3])
+    nn.plot_penalty_by_example(axes[0, 0], axes[1, 0], R, R / 10, R / 3, np.array([0, 0.1, 0.4]))
+    assert len(axes[0, 0].lines) == 2 and len(axes[1, 0].patches) == 3
+    nn.plot_path_distances(axes[0, 1], np.array([0.5, 2.0, 1.5]), np.array([0.1, np.inf, 3.0]))
+    assert axes[0, 1].get_xscale() == "log" and len(axes[0, 1].lines) == 1
+    nn.plot_ratio_cdf(axes[1, 1], {"a": R / 3, "b": -R}, {"a": R, "b": R})
+    assert len(axes[1, 1].lines) == 3  # two curves and the line at 1
+    with pytest.raises(ValueError, match="same length"):
+        nn.plot_penalty_by_example(axes[0, 0], axes[1, 0], R, R[:2], R, R)
+    with pytest.raises(ValueError, match="same keys"):
+        nn.plot_ratio_cdf(axes[1, 1], {"a": R}, {"b": R})
+    plt.close(fig)

@@ -20,6 +20,7 @@ inside it (chapter 3). Chapter 4 (``04_constraints``) asks for which weights tha
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,10 +104,10 @@ class OutsideMass:
 
     def __repr__(self) -> str:
         if self.exact:
-            return f"mass outside the radius: {self.mean:.4g} ({self.method})"
+            return f"mass outside {self.mean:.4g}, {self.method}"
         return (
-            f"mass outside the radius: {self.mean:.4g} ({self.level:.0%} CI {self.low:.4g} to "
-            f"{self.high:.4g}; Monte Carlo, {self.n_samples} masks per example)"
+            f"mass outside {self.mean:.4g}, {self.level:.0%} CI [{self.low:.4g}, "
+            f"{self.high:.4g}], Monte Carlo, {self.n_samples} masks"
         )
 
 
@@ -239,6 +240,80 @@ def ball_witness(x: ArrayLike, delta: float, t: float, norm: float = 2,
     beta = np.zeros_like(x)
     beta[keep] = t * direction
     return beta
+
+
+def ball_tightness(
+    X: ArrayLike,
+    delta: float,
+    norm: float,
+    noisy: ArrayLike | None,
+    rng: np.random.Generator,
+    n_directions: int = 200,
+    margin: float = 1e-3,
+) -> tuple[bool, bool]:
+    """Test that :func:`ball_radius` ``t*`` is the largest admissible ball (theorem ``thm-balls``).
+
+    Returns ``(inside, outside)``. ``inside``: ``n_directions`` weight vectors drawn on the
+    sphere ``||beta_N||_norm = (1 - margin) t*`` in random directions, and the extremal weights
+    of :func:`ball_witness` for every example at the same radius, all have
+    ``M = max |Delta_i| < pi`` for every example, i.e. they are admissible whatever the
+    undropped weights add to the scores (the worst case is ``z_i = 0``, ``rho(0) = pi``).
+    ``outside``: the extremal weights at ``(1 + margin) t*`` for the example of largest dual
+    norm ``||x_{i,N}||_q`` have ``M >= pi`` there, so with the intercept that puts its score
+    at zero they are not admissible. ``M`` comes from the closed-form extreme atoms of
+    :meth:`~dropout_taylor.noise.Dropout.extreme_perturbations`, not from ``t*``.
+    """
+    norm = _norm(norm)
+    X = _validate.finite_array(X, "X", ndim=2)
+    delta = _validate.rate(delta)
+    keep = _validate.feature_mask(noisy, X.shape[1])
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy Generator (np.random.default_rng(seed))")
+    if n_directions < 1:
+        raise ValueError(f"n_directions must be >= 1, got {n_directions}")
+    if not 0 < margin < 1:
+        raise ValueError(f"margin must lie in (0, 1), got {margin}")
+    t_star = ball_radius(X, delta, norm, keep)
+    if not math.isfinite(t_star):
+        raise ValueError("the ball is unbounded (delta = 0 or all dropped features are zero)")
+    XN, dropout = X[:, keep], Dropout(delta)
+
+    def reach(w: NDArray[np.float64]) -> NDArray[np.float64]:
+        low, high = dropout.extreme_perturbations(XN, w)
+        return np.maximum(high, -low)  # M(beta), independent of the undropped weights
+
+    d = XN.shape[1]
+    v = rng.normal(size=(n_directions, d)) * rng.exponential(size=(n_directions, d))
+    v *= (1 - margin) * t_star / np.linalg.norm(v, ord=norm, axis=1, keepdims=True)
+    extremal = [ball_witness(x_i, delta, (1 - margin) * t_star, norm, keep)[keep] for x_i in X]
+    inside = max(reach(w).max() for w in [*v, *extremal]) < math.pi
+    worst = int(np.argmax(np.linalg.norm(XN, ord=DUAL_NORM[norm], axis=1)))
+    witness = ball_witness(X[worst], delta, (1 + margin) * t_star, norm, keep)[keep]
+    outside = reach(witness)[worst] >= math.pi
+    return bool(inside), bool(outside)
+
+
+def outside_share_by_intercept(
+    X: ArrayLike,
+    beta: ArrayLike,
+    delta: float,
+    noisy: ArrayLike,
+    intercepts: ArrayLike,
+) -> NDArray[np.float64]:
+    """Share of examples outside the radius when the undropped part of the score is ``c``.
+
+    For each ``c`` in ``intercepts``: the mean over examples of
+    ``[M_i >= rho(x_{i,N} . beta_N + c)]``, with ``M_i = max |Delta_i|`` from the dropped
+    features only (theorem ``thm-intercept``, chapter 4: the intercept moves the score, not the
+    perturbation). With an intercept column of ones and no other undropped feature, ``c`` is the
+    intercept itself.
+    """
+    X, beta = _validate.design(X, beta)
+    keep = _validate.feature_mask(noisy, X.shape[1])
+    c = _validate.finite_array(intercepts, "intercepts", ndim=1)
+    low, high = Dropout(delta).extreme_perturbations(X[:, keep], beta[keep])
+    reach, z_dropped = np.maximum(high, -low), X[:, keep] @ beta[keep]
+    return np.mean(reach[:, None] >= softplus_radius(z_dropped[:, None] + c), axis=0)
 
 
 def confidence_cap(delta: float) -> float:
@@ -378,4 +453,25 @@ def plot_sorted_ratios(ax, ratios: dict[float, ArrayLike]) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("share of training examples (sorted by ratio)")
     ax.set_ylabel(r"$\max|\Delta_i| / \rho(z_i)$ (dimensionless)")
+    ax.legend()
+
+
+def plot_outside_mass(ax, deltas: Sequence[float], masses: dict[str, Sequence[OutsideMass]]) -> None:
+    """Draw the mean mass of masks outside the radius against the dropout rate, one series of
+    :class:`OutsideMass` per fit with its confidence interval as error bars, on a log axis
+    (chapter 4, ``fig-real-ratios``, right panel). Keys ``"Rq"`` and ``"L2"`` get TeX labels."""
+    from .plotting import PALETTE
+
+    deltas = [_validate.rate(delta) for delta in deltas]
+    labels = {"Rq": r"$R^q$", "L2": r"matched $L_2$"}
+    styles = zip(("o", "s", "^", "D", "v"), PALETTE[5:], strict=False)
+    for (name, mass), (marker, colour) in zip(masses.items(), styles, strict=False):
+        if len(mass) != len(deltas):
+            raise ValueError(f"masses[{name!r}] must have one entry per rate, got {len(mass)}")
+        mean = np.array([m.mean for m in mass])
+        err = np.array([mean - [m.low for m in mass], [m.high for m in mass] - mean])
+        ax.errorbar(deltas, mean, yerr=err, marker=marker, color=colour, capsize=3,
+                    label=labels.get(name, name))
+    ax.set(yscale="log", xlabel=r"dropout rate $\delta$", xticks=deltas,
+           ylabel="mass of masks outside the radius (probability)")
     ax.legend()

@@ -583,3 +583,58 @@ def partition_modulus_grid(
     P, D = np.broadcast_to(p, (t.size, p.size)), np.broadcast_to(d, (t.size, p.size))
     values = np.log10(np.maximum(_residual(P, D, t), 1e-16)).reshape(n, n)
     return axis, axis, values
+
+
+def mixture_coefficients(coefficients: list[list], dps: int = 60) -> list[mpmath.mpf]:
+    """The equal-weight average ``a_n = (1/U) sum_u c_n(u)`` of the Taylor coefficient lists of
+    ``U`` series (one per mask), in mpmath at ``dps`` digits (chapter 6, theorem
+    ``thm-last-layer``: the expected series of last-layer dropout, restricted to ``U`` masks of
+    equal probability). All lists must have the same length."""
+    if not coefficients or len({len(c) for c in coefficients}) != 1:
+        raise ValueError("coefficients must be a non-empty list of equally long coefficient lists")
+    if dps < 15:
+        raise ValueError(f"dps must be an integer >= 15, got {dps}")
+    with mpmath.workdps(dps):
+        return [
+            mpmath.fsum(mpmath.mpf(c[n]) for c in coefficients) / len(coefficients)
+            for n in range(len(coefficients[0]))
+        ]
+
+
+def plot_partition_zeros(ax, p: ArrayLike, delta: ArrayLike, zero: complex,
+                         extent: float = 3.5, n: int = 351):
+    """Draw how much the terms of ``M(t) = sum_k p_k e^{t Delta_k}`` cancel in the complex
+    ``t``-plane (:func:`partition_modulus_grid`), the nearest zeros ``zero``, ``conj(zero)`` and
+    the circle ``|t| = |zero|`` (chapter 6, ``fig-cgf-zeros``, left). Returns the mesh, for a
+    colour bar."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    if not np.isfinite(zero) or zero.imag == 0:
+        raise ValueError(f"zero must be a finite non-real complex number, got {zero!r}")
+    re_axis, im_axis, cancellation = partition_modulus_grid(p, delta, extent=extent, n=n)
+    mesh = ax.pcolormesh(re_axis, im_axis, cancellation, shading="auto", cmap="cividis",
+                         vmin=-2.5, vmax=0)
+    ax.add_patch(plt.Circle((0, 0), abs(zero), fill=False, color=PALETTE[6], lw=2))
+    ax.plot([zero.real] * 2, [zero.imag, -zero.imag], "o", color=PALETTE[6],
+            label="nearest zeros")
+    ax.plot([0], [0], "+", color="black", ms=12, label="$t = 0$")
+    ax.set(xlabel=r"Re $t$", ylabel=r"Im $t$", aspect="equal")
+    ax.legend(loc="lower left")
+    return mesh
+
+
+def plot_root_test(ax, estimates: ArrayLike, radius: float, start: int = 20) -> None:
+    """Draw root-test estimates of the radius (:func:`root_test_estimates`) against the order
+    ``n >= start``, with the exact radius as a dashed line (chapter 6, ``fig-cgf-zeros``)."""
+    from .plotting import PALETTE
+
+    estimates = np.asarray(estimates, dtype=float)
+    if not 1 <= start < estimates.size:
+        raise ValueError(f"start must be an integer in [1, {estimates.size - 1}], got {start}")
+    orders = np.arange(start, estimates.size)
+    ax.plot(orders, estimates[start:], color=PALETTE[5], label="root-test estimate")
+    ax.axhline(radius, color=PALETTE[6], ls="--", label="$R$ = |nearest zero|")
+    ax.set(xlabel="order $n$", ylabel="estimate of the radius $R$")
+    ax.legend()

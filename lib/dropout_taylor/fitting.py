@@ -400,3 +400,23 @@ def fit_in_l2_ball(
         else:
             high, size_high, beta_high = mid, size_mid, beta_mid
     return beta_high
+
+
+def matched_l2_lambda(
+    X: ArrayLike, beta: ArrayLike, delta: float, noisy: ArrayLike | None = None
+) -> float:
+    """The ridge strength that the quadratic approximation equates with dropout at ``beta``.
+
+    ``lam = r (1/|N|) sum_{j in N} sum_i p_i (1 - p_i) x_ij^2`` with ``r = delta / (1 - delta)``
+    and ``p_i = sigma(x_i . beta)``: the penalty ``R^q = (r/2) sum_j beta_j^2 sum_i p_i (1 - p_i)
+    x_ij^2`` with its curvature weights frozen at ``beta`` and averaged over the dropped
+    features ``N``, so that ``lam/2 ||beta_N||^2`` is the matched L2 penalty (chapter 4, the
+    "matched L2" fit of the real-data section). ``delta`` must lie in [0, 1).
+    """
+    X, beta = _validate.design(X, beta)
+    delta = _validate.rate(delta)
+    keep = _validate.feature_mask(noisy, X.shape[1])
+    if not keep.any():
+        raise ValueError("noisy must select at least one feature")
+    p = special.expit(X @ beta)
+    return float(delta / (1 - delta) * np.mean((p * (1 - p)) @ X[:, keep] ** 2))

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from . import _validate
+from .cumulants import cgf, quadratic_term
 
 Array = NDArray[np.float64]
 
@@ -415,3 +416,113 @@ def path_taylor_coefficients(
     values = complex_path_loss(net, x, y, u, rho * np.exp(1j * theta))
     values = values.real + 1j * np.unwrap(values.imag)
     return np.fft.fft(values) / n_points / rho ** np.arange(n_points)
+
+
+def nearest_pole(net: MLP, x: ArrayLike, u: ArrayLike) -> complex:
+    """The activation pole nearest to ``t = 0`` on the mask path of one example, in the upper
+    half plane (its conjugate is the other): ``t = (-a_0j + i c sign(v_j)) / v_j`` for the unit
+    ``j`` of least ``sqrt(a_0j^2 + c^2) / |v_j|`` (``c`` = :data:`POLE_HEIGHT`; chapter 6,
+    proposition ``prop-pole``). Its modulus is :func:`pole_radius`."""
+    x = _validate.finite_array(x, "x", ndim=1)
+    u = _validate.finite_array(u, "u", ndim=1)
+    radius = pole_radius(net, x[None, :], u[None, None, :])  # validates net
+    h = hidden(net, x[None, :])[0]
+    a0 = net.weights[-2] @ h + net.biases[-2]
+    v = net.weights[-2] @ (h * u)
+    c = POLE_HEIGHT[net.activation]
+    if not np.isfinite(radius[0, 0]):
+        raise ValueError("the path meets no pole: u leaves every unit's pre-activation fixed")
+    with np.errstate(divide="ignore"):
+        j = int(np.argmin(np.hypot(a0, c) / np.abs(v)))
+    return complex((-a0[j] + 1j * c * np.sign(v[j])) / v[j])
+
+
+def last_layer_penalty(net: MLP, X: ArrayLike, y: ArrayLike, u: ArrayLike) -> tuple[Array, Array, Array]:
+    """The dropout penalty ``R = E_u K_{Delta(u)}(1)`` per example, with control variates.
+
+    Last-layer dropout (chapter 6, eq. ``eq-network-penalty``): with ``Delta = W_L (h * u)``
+    and ``p = softmax(z)``, ``R = R^q + E_u [K(1) - p . Delta - Var_p(Delta) / 2]``, because the
+    first- and second-order Taylor terms have known means, ``E p . Delta = 0`` and
+    ``E Var_p(Delta) / 2 = R^q``. ``u`` (n, masks, width) from :func:`sample_u`. Returns
+    ``(R, its standard error, R^q)``; ``R^q`` from :func:`quadratic_dropout_loss`.
+    """
+    X = _validate.finite_array(X, "X", ndim=2)
+    y = np.asarray(y)
+    u = _validate.finite_array(u, "u", ndim=3)
+    if u.shape[0] != X.shape[0] or u.shape[1] < 2:
+        raise ValueError(f"u must have shape (n, masks >= 2, width) with n = {X.shape[0]}, got {u.shape}")
+    logits = forward(net, X)[0]
+    p = special.softmax(logits, axis=1)
+    Delta = logit_perturbations(net, X, u)
+    taylor2 = np.einsum("nk,nmk->nm", p, Delta) + quadratic_term(p[:, None, :], Delta)
+    excess = cgf(p[:, None, :], Delta, 1.0) - taylor2
+    Rq = quadratic_dropout_loss(net, X, y) - cross_entropy(logits, y)
+    return Rq + excess.mean(axis=1), excess.std(axis=1, ddof=1) / np.sqrt(u.shape[1]), Rq
+
+
+def mc_penalty(
+    net: MLP, X: ArrayLike, y: ArrayLike, rng: np.random.Generator, n_masks: int = 2000
+) -> tuple[Array, Array, Array]:
+    """Dropout penalty by forward-pass Monte Carlo, per example: ``(R, its standard error, R^q)``
+    with ``R = E loss(dropped) - loss(clean)`` from :func:`mc_dropout_loss` and the second-order
+    ``R^q`` = :func:`quadratic_dropout_loss` minus the clean loss (chapter 6, "What the
+    second-order term misses"). Works for dropout on any hidden layer."""
+    if n_masks < 2:
+        raise ValueError(f"n_masks must be an integer >= 2, got {n_masks}")
+    clean = cross_entropy(forward(net, X)[0], y)
+    mc, se = mc_dropout_loss(net, X, y, rng, n_masks=n_masks)
+    return mc - clean, se, quadratic_dropout_loss(net, X, y) - clean
+
+
+def plot_penalty_by_example(top, bottom, R: ArrayLike, R_se: ArrayLike, Rq: ArrayLike,
+                            outside: ArrayLike) -> None:
+    """Chapter 6, ``fig-last-layer``: examples sorted by ``R``; top, ``R`` with a band of two
+    standard errors and ``R^q`` (log axis); bottom, the share of masks outside the radius."""
+    from .plotting import PALETTE
+
+    R, R_se, Rq, outside = (np.asarray(a, dtype=float) for a in (R, R_se, Rq, outside))
+    if not R.shape == R_se.shape == Rq.shape == outside.shape or R.ndim != 1:
+        raise ValueError("R, R_se, Rq and outside must be 1-d arrays of the same length")
+    order = np.argsort(R)
+    index = np.arange(R.size)
+    low = np.maximum(R - 2 * R_se, R / 10)  # keep the band positive on the log axis
+    top.fill_between(index, low[order], (R + 2 * R_se)[order], color=PALETTE[5], alpha=0.3)
+    top.semilogy(index, R[order], color=PALETTE[5], label="exact penalty $R$ (Monte Carlo)")
+    top.semilogy(index, Rq[order], ".", ms=3, color=PALETTE[6], label="second-order $R^q$")
+    top.set(ylabel="penalty per example (nats)")
+    top.legend()
+    bottom.bar(index, 100 * outside[order], width=1.0, color=PALETTE[1])
+    bottom.set(xlabel="test example (sorted by $R$)", ylabel="masks outside\nthe radius (%)")
+
+
+def plot_path_distances(ax, pole_r: ArrayLike, kink_t: ArrayLike) -> None:
+    """Chapter 6, ``fig-hidden`` left: histograms (log bins) of the distance along the mask
+    path to the nearest tanh pole and to the first ReLU kink, with ``t = 1`` dashed."""
+    from .plotting import PALETTE
+
+    pole_r, kink_t = np.ravel(pole_r), np.ravel(kink_t)
+    bins = np.logspace(-2, 1.5, 60)
+    ax.hist(pole_r[np.isfinite(pole_r)], bins=bins, color=PALETTE[5], alpha=0.7,
+            label="tanh: nearest pole")
+    ax.hist(kink_t[np.isfinite(kink_t)], bins=bins, color=PALETTE[1], alpha=0.6,
+            label="ReLU: first kink")
+    ax.axvline(1.0, color="black", ls="--", lw=1)
+    ax.set(xscale="log", xlabel="distance along the mask path, $t$", ylabel="number of masks")
+    ax.legend()
+
+
+def plot_ratio_cdf(ax, penalty_q: dict[str, ArrayLike], penalty: dict[str, ArrayLike]) -> None:
+    """Chapter 6, ``fig-hidden`` right: for each network the empirical distribution of
+    ``R^q / R`` over examples on a log axis; negative ratios (wrong sign) are not drawn, so
+    each curve starts at their share."""
+    from .plotting import PALETTE
+
+    if set(penalty_q) != set(penalty):
+        raise ValueError("penalty_q and penalty must have the same keys")
+    for colour, name in zip((PALETTE[3], PALETTE[5], PALETTE[1], PALETTE[6]), penalty, strict=False):
+        ratio = np.sort(np.asarray(penalty_q[name]) / np.asarray(penalty[name]))
+        share = np.arange(1, ratio.size + 1) / ratio.size
+        ax.plot(ratio[ratio > 0], share[ratio > 0], color=colour, label=name)
+    ax.axvline(1.0, color="black", ls="--", lw=1)
+    ax.set(xscale="log", xlabel=r"$R^q / R$ (1 = exact)", ylabel="fraction of test examples")
+    ax.legend()
