@@ -27,11 +27,15 @@ def rows() -> list[tuple[str, str, str]]:
     t_exp = _time(lambda: series.expected_series(3.0, *atoms, n_max=80, dps=30))
     series._taylor_coefficients.cache_clear()
     t_gauss = _time(lambda: series.gaussian_truncation_errors(2.0, 1.0, 30, dps=30))
+    series._taylor_coefficients.cache_clear()
+    fractions = [0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0]
+    t_table = _time(lambda: series.gaussian_truncation_table(2.0, fractions, 30, dps=30))
     return [
         ("softplus Taylor coefficients a_0..a_200, 30 digits, cold", f"{t_cold * 1e3:.0f}", "ms"),
         ("softplus Taylor coefficients a_0..a_200, 30 digits, warm", f"{t_coef * 1e3:.0f}", "ms"),
         ("expected series, 16 dropout atoms, n <= 80, 30 digits", f"{t_exp * 1e3:.0f}", "ms"),
         ("Gaussian truncation errors, 2K <= 60, with mpmath quadrature", f"{t_gauss * 1e3:.0f}", "ms"),
+        ("Gaussian truncation table, 8 noise levels, 2K <= 60 (chapter 3)", f"{t_table * 1e3:.0f}", "ms"),
     ]
 
 

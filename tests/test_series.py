@@ -268,3 +268,118 @@ def test_validation_errors():
         S.dropout_convergence(np.ones((1, 2)), np.ones(2), dt.AdditiveGaussian(1.0))
     with pytest.raises(ValueError, match="s must"):
         S.gaussian_moment(2, -1.0)
+
+
+# --- building blocks of the chapter's checks -------------------------------------------------
+
+
+def test_scaled_coefficient_errors_against_recurrence():
+    ref = _sigmoid_series_coefficients(1.5, 20, dps=50)
+    err = S.scaled_coefficient_errors(1.5, ref, dps=40)
+    assert err.shape == (21,) and np.all(err < 1e-30)
+    wrong = list(ref)
+    wrong[7] += mpmath.mpf("1e-6")
+    rho = math.hypot(1.5, math.pi)
+    assert S.scaled_coefficient_errors(1.5, wrong, dps=40)[7] == pytest.approx(1e-6 * rho**7, rel=1e-6)
+
+
+def test_leading_pole_error_bound_dominates_exact_error():
+    n_max = 120
+    for z0 in (-2.0, 0.5, 6.0):
+        exact = np.array([float(v) for v in S.taylor_coefficients(z0, n_max)])
+        bound = S.leading_pole_error_bound(z0, n_max)
+        assert np.isnan(bound[:2]).all()
+        lead = S.leading_pole_coefficients(z0, n_max)
+        assert np.all(np.abs(exact - lead)[2:] <= bound[2:])
+        # the bound is not vacuous: it decays like (rho / rho_1)^n relative to the leading size
+        assert bound[n_max] < 1e-3 * 2 / n_max * math.hypot(z0, math.pi) ** -n_max
+
+
+def test_point_partial_sum_errors_inside_and_outside():
+    rho = float(dt.softplus_radius(1.0))
+    inside = S.point_partial_sum_errors(1.0, 0.5 * rho, 120)
+    outside = S.point_partial_sum_errors(1.0, 1.2 * rho, 120)
+    assert inside.shape == (121,)
+    assert inside[0] == pytest.approx(abs(float(S.softplus_mp(1.0) - S.softplus_mp(1.0 + 0.5 * rho))))
+    assert inside[-1] < 1e-25 and outside[-1] > 1e5
+
+
+def test_boundary_atoms_and_tail_constant():
+    atoms, probs = S.boundary_atoms(2.0, 0.25, 0.5, inner=1.0)
+    assert float(atoms[0]) == pytest.approx(math.hypot(2.0, math.pi), rel=1e-15)
+    assert float(atoms[1]) == -float(atoms[0]) and float(atoms[2]) == 1.0
+    assert [float(p) for p in probs] == [0.25, 0.5, 0.25]
+    phi = math.atan2(math.pi, 2.0)
+    c = S.boundary_tail_constant(2.0, 0.25, 0.5)
+    assert c == pytest.approx(2 * (0.25 / math.cos(phi / 2) + 0.5 / math.sin(phi / 2)))
+    es = S.expected_series(2.0, atoms, probs, n_max=200)
+    n = np.arange(201)
+    assert np.all(es.errors[50:] * (n[50:] + 1) <= 1.05 * c)
+
+
+def test_random_problems_are_reproducible_and_scaled():
+    X1, b1, n1 = S.random_dropout_problem(np.random.default_rng(3))
+    X2, b2, n2 = S.random_dropout_problem(np.random.default_rng(3))
+    assert np.array_equal(X1, X2) and np.array_equal(b1, b2) and n1.delta == n2.delta
+    assert X1.shape[0] == 4 and 1 <= int(np.sum(n1.noisy)) <= 8
+    for target in (0.8, 1.3):
+        a, delta = S.scaled_dropout_problem(np.random.default_rng(7), target)
+        atoms, _ = dt.Dropout(delta).atoms(a[None, :], np.ones(a.size))
+        assert np.abs(atoms).max() / math.hypot(a.sum(), math.pi) == pytest.approx(target, rel=1e-12)
+
+
+def test_support_curve_against_direct_enumeration():
+    deltas = np.array([0.01, 0.3, 0.7])
+    rows = S.support_curve([2.0, -1.0], deltas)
+    assert rows.shape == (3, 4)
+    for delta, row in zip(deltas, rows, strict=True):
+        r = delta / (1 - delta)
+        values = [2 * r - r, 2 * r + 1, -2 - r, -2 + 1]  # masks (kept, kept), (kept, dropped), ...
+        rho = math.hypot(1.0, math.pi)
+        probs = [(1 - delta) ** 2, (1 - delta) * delta, delta * (1 - delta), delta**2]
+        assert row[0] == pytest.approx(max(abs(v) for v in values))
+        assert row[1] == pytest.approx(math.sqrt(r * 5))
+        assert row[2] == pytest.approx(sum(p for v, p in zip(values, probs, strict=True) if abs(v) > rho))
+        assert row[3] == pytest.approx(rho)
+
+
+def test_gaussian_term_ratios_follow_the_cosine():
+    terms, ratios = S.gaussian_term_ratios(1.0, 0.5, 60)
+    k = np.arange(1, 61)
+    rho = math.hypot(1.0, math.pi)
+    direct = [abs(float(S.taylor_coefficients(1.0, 120)[2 * j])) * math.prod(range(1, 2 * j, 2))
+              * (0.5 * rho) ** (2 * j) for j in (5, 30)]
+    assert terms[4] == pytest.approx(direct[0], rel=1e-12)
+    assert terms[29] == pytest.approx(direct[1], rel=1e-12)
+    cos = np.abs(np.cos(2 * k * math.atan2(math.pi, 1.0)))
+    assert np.allclose(ratios[10:], cos[10:], atol=1e-5)
+
+
+def test_gaussian_truncation_table_rows():
+    table = S.gaussian_truncation_table(0.5, [0.3, 1.0], 6)
+    rho = float(dt.softplus_radius(0.5))
+    assert table.shape == (2, 7)
+    np.testing.assert_array_equal(table[1], S.gaussian_truncation_errors(0.5, rho, 6))
+
+
+def test_new_validation_errors():
+    with pytest.raises(ValueError, match="reference"):
+        S.scaled_coefficient_errors(0.0, [])
+    with pytest.raises(ValueError, match="slack"):
+        S.leading_pole_error_bound(0.0, 5, slack=2.0)
+    with pytest.raises(ValueError, match="h"):
+        S.point_partial_sum_errors(0.0, float("inf"), 5)
+    with pytest.raises(ValueError, match="p_plus"):
+        S.boundary_atoms(0.0, 0.7, 0.5)
+    with pytest.raises(ValueError, match="inner"):
+        S.boundary_atoms(0.0, 0.25, 0.25, inner=4.0)
+    with pytest.raises(ValueError, match="p_plus"):
+        S.boundary_tail_constant(0.0, -0.1, 0.5)
+    with pytest.raises(ValueError, match="rng"):
+        S.random_dropout_problem(3)
+    with pytest.raises(ValueError, match="target"):
+        S.scaled_dropout_problem(np.random.default_rng(0), 0.0)
+    with pytest.raises(ValueError, match="deltas"):
+        S.support_curve([1.0, -1.0], [[0.5]])
+    with pytest.raises(ValueError, match="s_over_rho"):
+        S.gaussian_term_ratios(0.0, -1.0, 5)

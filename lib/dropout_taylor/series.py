@@ -23,7 +23,13 @@ then keeps ``n <= 2``. This module computes the pieces of that series exactly:
   :func:`optimal_truncation`, :func:`softplus_derivative_sup`: Gaussian noise, the divergence
   of its expected series (theorem ``thm-gaussian-diverges``) and its optimal truncation
   (proposition ``prop-asymptotic``);
-* :func:`plot_complex_plane`, :func:`plot_dropout_series`: the figures and the explorer.
+* :func:`scaled_coefficient_errors`, :func:`leading_pole_error_bound`,
+  :func:`point_partial_sum_errors`, :func:`boundary_atoms`, :func:`boundary_tail_constant`,
+  :func:`random_dropout_problem`, :func:`scaled_dropout_problem`, :func:`support_curve`,
+  :func:`gaussian_term_ratios`, :func:`gaussian_truncation_table`: the computed side of the
+  chapter's checks and figures, which the chapter compares with independent oracles.
+
+The figures are drawn by :mod:`~dropout_taylor.plots_divergence`.
 """
 
 from __future__ import annotations
@@ -73,8 +79,9 @@ def taylor_coefficients(z0: float, n_max: int, dps: int = 30) -> list[mpmath.mpf
     :func:`~dropout_taylor.logpartition.softplus_derivative_mp` at ``dps`` significant digits
     (the working precision is raised by n internally). mpmath is needed: the float64 version
     :func:`~dropout_taylor.logpartition.softplus_derivative` loses about ``n log10(pi/2)``
-    digits to cancellation near z0 = 0 (measured: relative error about 1e-11 at n = 40, 1e-1
-    at n = 80, above 100 % at n = 100), while the root test of theorem ``thm-radius``
+    digits to cancellation near z0 = 0 (chapter 3 checks at z0 = 0.1 that its relative error
+    stays within a factor 1000 below and 10 above ``eps (pi/2)^n``, n = 20..100: above 100 %
+    at n = 100), while the root test of theorem ``thm-radius``
     (chapter 3) needs n in the hundreds. Orders up to ``MAX_ORDER``; results are cached.
     """
     z0 = _real(z0, "z0")
@@ -504,118 +511,176 @@ def asymptotic_error_bound(k: int, s: float) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Figures
+# Building blocks of the chapter's checks (chapter 3): each returns the computed side of a
+# comparison; the chapter compares it with an independent oracle.
 
 
-def plot_complex_plane(
-    ax: Any,
-    z0: float,
-    atoms: ArrayLike | None = None,
-    probabilities: ArrayLike | None = None,
-    xlim: tuple[float, float] = (-10.0, 14.0),
-    ylim: tuple[float, float] = (-11.0, 11.0),
-    background: bool = True,
-) -> Any:
-    """Draw softplus in the complex plane around real ``z0`` on a matplotlib axis (chapter 3).
+def scaled_coefficient_errors(z0: float, reference: list[Any], dps: int = 40) -> NDArray[np.float64]:
+    """``|a_n(z0) - reference_n| rho(z0)^n`` for n = 0..len(reference) - 1 (theorem ``thm-radius``).
 
-    Background: the phase ``arg(1 + e^w)`` on a cyclic colour map (a phase portrait: all
-    colours meet at the zeros ``i (2k+1) pi`` of ``1 + e^w``, where softplus has its branch
-    points; left of the imaginary axis ``1 + e^w`` is close to 1 and the colour is flat).
-    Crosses mark those zeros; the circle is the disc of convergence ``|w - z0| < rho(z0)``;
-    if given, the points ``z0 + Delta`` for the atoms of a perturbation are drawn filled inside
-    the disc and open outside, with area growing with the probability. Returns the image
-    (for a colour bar) or None.
+    ``a_n`` comes from :func:`taylor_coefficients` at ``dps`` digits; ``reference`` is an
+    independent list of Taylor coefficients (the chapter uses ``mpmath.taylor``). Scaling by
+    ``rho^n`` makes every order count equally, since ``|a_n|`` is about ``rho^{-n}``.
     """
-    from .plotting import PALETTE
-
     z0 = _real(z0, "z0")
-    rho = float(softplus_radius(z0))
-    image = None
-    if background:
-        x = np.linspace(*xlim, 521)
-        y = np.linspace(*ylim, 481)
-        w = x[None, :] + 1j * y[:, None]
-        pos = w.real > 0
-        # arg(1 + e^w) without overflow: for Re w > 0 it is Im w + arg(1 + e^{-w}) (mod 2 pi).
-        phase = np.angle(1 + np.exp(np.where(pos, -w, w))) + np.where(pos, w.imag, 0.0)
-        phase = np.angle(np.exp(1j * phase))
-        image = ax.imshow(phase, extent=(*xlim, *ylim), origin="lower", cmap="twilight",
-                          vmin=-np.pi, vmax=np.pi, aspect="equal", alpha=0.75, interpolation="bilinear")
-    ks = np.arange(-8, 8)
-    poles = (2 * ks + 1) * np.pi
-    poles = poles[(poles > ylim[0]) & (poles < ylim[1])]
-    theta = np.linspace(0, 2 * np.pi, 400)
-    ax.fill(z0 + rho * np.cos(theta), rho * np.sin(theta), color=PALETTE[2], alpha=0.25, lw=0)
-    ax.plot(z0 + rho * np.cos(theta), rho * np.sin(theta), color=PALETTE[5], lw=2.5,
-            label=rf"disc of convergence, radius $\rho({z0:g}) = {rho:.3g}$")
-    ax.plot([z0, 0], [0, np.pi], color=PALETTE[5], lw=1.2, ls="--")
-    ax.plot(np.zeros_like(poles), poles, "X", color=PALETTE[6], mec="white", ms=12, mew=1.2,
-            zorder=6, label=r"singularities $w = i(2k+1)\pi$")
-    ax.plot([z0], [0], "o", color=PALETTE[0], ms=6, zorder=6, label=f"expansion point $z_0 = {z0:g}$")
-    if atoms is not None:
-        d = _validate.finite_array(atoms, "atoms", ndim=1)
-        p = np.full(d.shape, 1.0 / d.size) if probabilities is None else _validate.finite_array(
-            probabilities, "probabilities", ndim=1
-        )
-        inside = np.abs(d) < rho
-        size = 40 + 160 * p / p.max()
-        ax.scatter(z0 + d[inside], 0 * d[inside], s=size[inside], color=PALETTE[3], edgecolor="k",
-                   zorder=7, label=r"$z_0 + \Delta$, atom inside the disc")
-        ax.scatter(z0 + d[~inside], 0 * d[~inside], s=size[~inside], facecolor="white",
-                   edgecolor=PALETTE[6], lw=2.2, zorder=7, label=r"$z_0 + \Delta$, atom outside")
-    ax.axhline(0, color="k", lw=0.6)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_xlabel(r"$\mathrm{Re}\, w$ (logit units)")
-    ax.set_ylabel(r"$\mathrm{Im}\, w$ (logit units)")
-    return image
+    if len(reference) < 1:
+        raise ValueError("reference must hold at least one coefficient, got an empty list")
+    ours = taylor_coefficients(z0, len(reference) - 1, dps=dps)
+    with mpmath.workdps(_dps(dps)):
+        rho = mpmath.sqrt(mpmath.mpf(z0) ** 2 + mpmath.pi**2)
+        pairs = enumerate(zip(ours, reference, strict=True))
+        return np.array([float(abs(x - y) * rho**n) for n, (x, y) in pairs])
 
 
-def plot_dropout_series(
-    a: ArrayLike, delta: float, n_max: int = 60, axes: Any = None, dps: int = 30
-) -> tuple[Any, ExpectedSeries]:
-    """The explorer's figure (chapter 3): dropout with contributions ``a`` (all features noisy,
-    so ``z = sum_j a_j``) at rate ``delta``.
+def leading_pole_error_bound(z0: float, n_max: int, slack: float = 1e-13) -> NDArray[np.float64]:
+    """Bound on ``|a_n(z0) - leading_pole_coefficients(z0)[n]|``, n = 0..n_max (NaN for n < 2):
 
-    Left: the atoms ``z + Delta`` against the disc of convergence in the complex plane. Right:
-    the error ``|S_N - E A(z + Delta)|`` of the partial sums of the expected series and the
-    size of its terms, on a log scale. Returns the figure and the :class:`ExpectedSeries`.
+        (2 / n) [ 9 (pi^2 / 8 - 1) rho_1^{-n} + slack rho^{-n} ],    rho_1 = sqrt(z0^2 + 9 pi^2),
+
+    the error term of proposition ``prop-coefficients`` plus ``slack`` times the size of the
+    leading term, which absorbs the float64 rounding of :func:`leading_pole_coefficients`.
     """
-    import matplotlib.pyplot as plt
+    z0 = _real(z0, "z0")
+    n_max = _validate.order(n_max, "n_max", high=MAX_ORDER)
+    if not 0.0 <= slack < 1.0:
+        raise ValueError(f"slack must be in [0, 1), got {slack}")
+    n = np.arange(n_max + 1, dtype=float)
+    rho, rho1 = math.hypot(z0, math.pi), math.hypot(z0, 3 * math.pi)
+    with np.errstate(divide="ignore"):
+        out = 2 / n * (9 * (math.pi**2 / 8 - 1) * rho1**-n + slack * rho**-n)
+    out[: min(2, n_max + 1)] = np.nan
+    return out
 
-    from .plotting import PALETTE
 
+def point_partial_sum_errors(z0: float, h: float, n_max: int, dps: int = 30) -> NDArray[np.float64]:
+    """``|S_N(h) - A(z0 + h)|``, N = 0..n_max: the Taylor partial sums of softplus at ``z0``
+    (:func:`partial_sums`) against softplus evaluated directly at ``z0 + h`` in mpmath
+    (:func:`softplus_mp`, the same ``h`` added exactly). Theorem ``thm-radius``, figure
+    ``fig-partial-sums-point``: they converge for ``|h| < rho(z0)`` and grow beyond it."""
+    z0, h = _real(z0, "z0"), _real(h, "h")
+    sums = partial_sums(taylor_coefficients(z0, n_max, dps=dps), h, dps=dps)
+    with mpmath.workdps(_dps(dps)):
+        exact = softplus_mp(mpmath.mpf(z0) + mpmath.mpf(h), dps)
+        return np.array([float(abs(s - exact)) for s in sums])
+
+
+def boundary_atoms(
+    z: float, p_plus: float = 0.25, p_minus: float = 0.5, inner: float = 1.0, dps: int = 30
+) -> tuple[list[mpmath.mpf], list[mpmath.mpf]]:
+    """A perturbation on the boundary of theorem ``thm-expected-series`` (part 4): atoms
+    ``+rho(z)``, ``-rho(z)`` (exact in mpmath) and ``inner`` with probabilities ``p_plus``,
+    ``p_minus`` and ``1 - p_plus - p_minus``. ``|inner|`` must be below ``rho(z)``."""
+    z = _real(z, "z")
+    inner = _real(inner, "inner")
+    if p_plus <= 0 or p_minus <= 0 or p_plus + p_minus > 1:
+        raise ValueError(f"p_plus, p_minus must be > 0 with sum <= 1, got {p_plus}, {p_minus}")
+    if abs(inner) >= float(softplus_radius(z)):
+        raise ValueError(f"inner must satisfy |inner| < rho(z) = {float(softplus_radius(z)):.4g}")
+    with mpmath.workdps(_dps(dps)):
+        rho = mpmath.sqrt(mpmath.mpf(z) ** 2 + mpmath.pi**2)
+        return [rho, -rho, mpmath.mpf(inner)], [mpmath.mpf(p_plus), mpmath.mpf(p_minus),
+                                                1 - mpmath.mpf(p_plus) - mpmath.mpf(p_minus)]
+
+
+def boundary_tail_constant(z: float, p_plus: float, p_minus: float) -> float:
+    """Dirichlet constant ``C`` with ``|S_N - E A(z + Delta)| <~ C / (N + 1)`` on the boundary:
+
+        C = 2 [ p_plus / sin((pi + phi) / 2) + p_minus / sin(phi / 2) ],   phi = atan2(pi, z),
+
+    from the tails of ``sum_n cos(n theta) / n`` with ``theta_+ = phi + pi``, ``theta_- = phi``
+    (theorem ``thm-expected-series``, part 4; the ``2 / n`` is that of the coefficients)."""
+    z = _real(z, "z")
+    if p_plus < 0 or p_minus < 0:
+        raise ValueError(f"p_plus and p_minus must be >= 0, got {p_plus}, {p_minus}")
+    phi = math.atan2(math.pi, z)
+    return 2 * (p_plus / math.sin((math.pi + phi) / 2) + p_minus / math.sin(phi / 2))
+
+
+def random_dropout_problem(
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Dropout]:
+    """A random test problem for theorem ``thm-dropout-condition``: four examples, 1 to 8 noisy
+    features plus 0 to 2 clean ones, weights ``2 N(0, 1)``, a dropout rate in [0.01, 0.95].
+    Returns ``(X, beta, noise)``; every draw comes from ``rng``."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    d, clean = int(rng.integers(1, 9)), int(rng.integers(0, 3))
+    X, beta = rng.normal(size=(4, d + clean)), 2 * rng.normal(size=d + clean)
+    noise = Dropout(float(rng.uniform(0.01, 0.95)), noisy=np.arange(d + clean) < d)
+    return X, beta, noise
+
+
+def scaled_dropout_problem(rng: np.random.Generator, target: float) -> tuple[NDArray[np.float64], float]:
+    """Random contributions ``a`` (2 or 3 features, all noisy) and a rate ``delta`` in
+    [0.3, 0.7] whose reach is ``target`` times the radius: ``M / rho(z) = target``.
+
+    Reach and score both scale with ``c``: ``M(c a) = c M``, ``z = c sum a``, so
+    ``c M = target sqrt(c^2 z^2 + pi^2)`` gives ``c = target pi / sqrt(M^2 - target^2 z^2)``
+    (redrawn until the root exists). Used for the growth-rate check of theorem
+    ``thm-dropout-condition`` on both sides of the boundary.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    target = _validate.scale(target, "target")
+    if target == 0:
+        raise ValueError("target must be > 0, got 0")
+    while True:
+        a, delta = rng.normal(size=int(rng.integers(2, 4))), float(rng.uniform(0.3, 0.7))
+        reach = dropout_convergence(a[None, :], np.ones(a.size), Dropout(delta)).reach[0]
+        if reach > target * abs(a.sum()):
+            return a * target * math.pi / math.sqrt(reach**2 - (target * a.sum()) ** 2), delta
+
+
+def support_curve(a: ArrayLike, deltas: ArrayLike) -> NDArray[np.float64]:
+    """For one example with contributions ``a`` (all noisy) and each dropout rate in ``deltas``:
+    columns reach ``max |Delta|``, standard deviation of ``Delta``, probability of the atoms
+    with ``|Delta| > rho(z)``, and ``rho(z)``, ``z = sum_j a_j``. Reach and probability come
+    from enumerating the ``2^d`` masks (:meth:`~dropout_taylor.noise.Dropout.atoms`), not from
+    the closed form, so the chapter can check corollary ``cor-support`` against them (figure
+    ``fig-support-variance``, chapter 3). At most 20 contributions."""
     a = _validate.finite_array(a, "a", ndim=1)
-    delta = _validate.rate(delta)
-    z = float(np.sum(a))
-    atoms, probs = dropout_atoms_mp(a, delta, dps)
-    series = expected_series(z, atoms, probs, n_max=n_max, dps=dps)
-    if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1.05, 1]})
-    else:
-        fig = axes[0].figure
-    d = np.array([float(v) for v in atoms])
-    p = np.array([float(v) for v in probs])
-    span = max(series.rho, float(np.max(np.abs(d)))) * 1.15 + 1
-    plot_complex_plane(axes[0], z, d[p > 0], p[p > 0], xlim=(z - span, z + span),
-                       ylim=(-span, span), background=True)
-    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8)
-    verdict = "converges" if series.reach < series.rho else (
-        "diverges" if series.reach > series.rho else "boundary")
-    axes[0].set_title(rf"max$|\Delta|$ = {series.reach:.3g}, $\rho(z)$ = {series.rho:.3g}: {verdict}")
-    n = np.arange(n_max + 1)
-    floor = 10.0 ** (-dps + 3)  # below this the mpmath values are rounding noise: not drawn
-    err = np.where(series.errors > floor, series.errors, np.nan)
-    terms = np.where(series.abs_terms > floor, series.abs_terms, np.nan)
-    axes[1].semilogy(n, err, color=PALETTE[5], lw=2, label=r"error $|S_N - \mathbb{E}A(z+\Delta)|$")
-    axes[1].semilogy(n, terms, ".", color=PALETTE[1], ms=5,
-                     label=r"term $|a_n(z)\,\mathbb{E}\Delta^n|$ (nonzero)")
-    axes[1].axhline(float(abs(series.exact)), color=PALETTE[0], lw=1, ls=":",
-                    label=r"$\mathbb{E}A(z+\Delta)$ itself")
-    axes[1].set_xlabel("truncation order $N$")
-    axes[1].set_ylabel("absolute value (loss units)")
-    a_text = ", ".join(f"{v:g}" for v in a)
-    axes[1].set_title(rf"$a = ({a_text})$, $\delta = {delta:g}$, $z = {z:g}$")
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    return fig, series
+    deltas = _validate.finite_array(deltas, "deltas", ndim=1)
+    X, beta = a[None, :], np.ones(a.size)
+    rho = float(softplus_radius(float(np.sum(a))))
+    rows = []
+    for delta in deltas:
+        noise = Dropout(float(delta))
+        atoms, probs = noise.atoms(X, beta)
+        sd = math.sqrt(noise.perturbation_variance(X, beta)[0])
+        outside = probs[np.abs(atoms[0]) > rho].sum()
+        rows.append((float(np.abs(atoms[0]).max()), sd, outside, rho))
+    return np.array(rows)
+
+
+def gaussian_term_ratios(
+    z: float, s_over_rho: float, k_max: int, dps: int = 30
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The even terms ``t_k = |a_{2k}(z)| (2k - 1)!! s^{2k}`` of the Gaussian expected series,
+    k = 1..k_max, with ``s = s_over_rho * rho(z)``, and their ratio to the envelope
+    ``(2k - 1)!! (s / rho)^{2k} / k`` of theorem ``thm-gaussian-diverges``.
+
+    By proposition ``prop-coefficients`` the ratio tends to ``|cos(2k phi)|``,
+    ``phi = atan2(pi, z)``. Returns ``(terms, ratios)`` as floats (terms up to about 1e300).
+    """
+    z = _real(z, "z")
+    s_over_rho = _validate.scale(s_over_rho, "s_over_rho")
+    k_max = _validate.order(k_max, "k_max", high=MAX_ORDER // 2)
+    s = s_over_rho * float(softplus_radius(z))
+    a = taylor_coefficients(z, 2 * k_max, dps=dps)
+    terms = [abs(a[2 * k] * gaussian_moment(2 * k, s, dps)) for k in range(1, k_max + 1)]
+    with mpmath.workdps(_dps(dps)):
+        f = mpmath.mpf(s_over_rho)
+        envelope = [mpmath.fac2(2 * k - 1) * f ** (2 * k) / k for k in range(1, k_max + 1)]
+        ratios = [float(t / e) for t, e in zip(terms, envelope, strict=True)]
+    return np.array([float(t) for t in terms]), np.array(ratios)
+
+
+def gaussian_truncation_table(
+    z0: float, s_over_rho: ArrayLike, k_max: int, dps: int = 30
+) -> NDArray[np.float64]:
+    """:func:`gaussian_truncation_errors` for each noise level ``s = f rho(z0)``, ``f`` in
+    ``s_over_rho``: an array of shape ``(len(s_over_rho), k_max + 1)`` (chapter 3, proposition
+    ``prop-asymptotic`` and figure ``fig-gaussian-truncation``)."""
+    fractions = _validate.finite_array(s_over_rho, "s_over_rho", ndim=1)
+    rho = float(softplus_radius(_real(z0, "z0")))
+    return np.array([gaussian_truncation_errors(z0, float(f) * rho, k_max, dps) for f in fractions])
