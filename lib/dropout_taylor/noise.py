@@ -71,8 +71,9 @@ class _Noise:
 
 
 @dataclass(frozen=True)
-class Dropout(_Noise):
-    """Dropout with rate ``delta`` in [0, 1) on the ``noisy`` features (default: all)."""
+class _RateNoise(_Noise):
+    """A model parametrised by a dropout rate ``delta`` in [0, 1), with
+    ``Var Delta_i = r sum_j a_ij^2`` and ``r = delta / (1 - delta)``."""
 
     delta: float
 
@@ -81,12 +82,18 @@ class Dropout(_Noise):
 
     @property
     def r(self) -> float:
-        """``r = delta / (1 - delta)``: a kept feature's score moves by ``r a_j``."""
+        """``r = delta / (1 - delta)``: under dropout a kept feature's score moves by
+        ``r a_j``; under multiplicative Gaussian noise it is the variance of each ``eps_j``."""
         return self.delta / (1.0 - self.delta)
 
     def perturbation_variance(self, X: ArrayLike, beta: ArrayLike) -> NDArray[np.float64]:
-        """``Var Delta_i = r sum_j a_ij^2``."""
+        """``Var Delta_i = r sum_j a_ij^2`` (the same for dropout and Gaussian dropout)."""
         return self.r * np.sum(self.contributions(X, beta) ** 2, axis=1)
+
+
+@dataclass(frozen=True)
+class Dropout(_RateNoise):
+    """Dropout with rate ``delta`` in [0, 1) on the ``noisy`` features (default: all)."""
 
     def sample_X(self, X: ArrayLike, rng: np.random.Generator) -> NDArray[np.float64]:
         """One dropout draw of the whole design: ``x_ij m_ij / (1 - delta)`` on noisy columns."""
@@ -202,22 +209,8 @@ class AdditiveGaussian(_GaussianScore):
 
 
 @dataclass(frozen=True)
-class MultiplicativeGaussian(_GaussianScore):
+class MultiplicativeGaussian(_GaussianScore, _RateNoise):
     """Multiplicative ("Gaussian dropout") noise ``x_j (1 + eps_j)``, ``eps_j ~ N(0, delta/(1-delta))``."""
-
-    delta: float
-
-    def __post_init__(self) -> None:
-        _validate.rate(self.delta)
-
-    @property
-    def r(self) -> float:
-        """The variance ``r = delta / (1 - delta)`` of each ``eps_j``."""
-        return self.delta / (1.0 - self.delta)
-
-    def perturbation_variance(self, X: ArrayLike, beta: ArrayLike) -> NDArray[np.float64]:
-        """``Var Delta_i = r sum_j a_ij^2``: the same as dropout's."""
-        return self.r * np.sum(self.contributions(X, beta) ** 2, axis=1)
 
     def sample_X(self, X: ArrayLike, rng: np.random.Generator) -> NDArray[np.float64]:
         """One draw of ``x_j (1 + eps_j)`` on the noisy columns."""
