@@ -93,24 +93,6 @@ def test_fast_to_exact_ratio_against_enumeration():
         assert np.isclose(fd.fast_to_exact_ratio(z, a, d, delta), fast / exact, rtol=1e-9)
 
 
-def test_lagrange_bound_holds():
-    rng = np.random.default_rng(7)
-    for noise in (dt.Dropout(0.6), dt.AdditiveGaussian(1.5), dt.MultiplicativeGaussian(0.3)):
-        X, beta = rng.normal(size=(5, 4)), 2 * rng.normal(size=4)
-        gap = abs(dt.exact_regularizer(X, beta, noise) - dt.quadratic_regularizer(X, beta, noise))
-        assert gap <= fd.lagrange_bound(X, beta, noise)
-
-
-def test_lagrange_bound_gaussian_third_moment():
-    # E|N(0, s^2)|^3 = 2 sqrt(2/pi) s^3, checked by mpmath quadrature
-    X, beta = np.array([[1.0, 2.0]]), np.array([0.5, -0.25])
-    noise = dt.AdditiveGaussian(0.8)
-    s = 0.8 * np.sqrt(beta @ beta)
-    with mpmath.workdps(25):
-        third = mpmath.quad(lambda x: abs(x) ** 3 * mpmath.npdf(x, 0, s), [-mpmath.inf, 0, mpmath.inf])
-    assert np.isclose(fd.lagrange_bound(X, beta, noise), fd.SUP_SOFTPLUS_THIRD / 6 * float(third), rtol=1e-12)
-
-
 @pytest.mark.parametrize(
     ("call", "kwargs"),
     [

@@ -11,8 +11,8 @@ with the same mean (0) and variance (``r sum_j a_ij^2``) and integrates against 
   (theorem ``thm-fast-clt``);
 * :func:`fast_to_exact_ratio`: ``R^f / R`` for few equal contributions.
 
-It also holds, for now, the Lagrange bound of theorem ``thm-quadratic``
-(:func:`lagrange_bound`), which is to be merged with :func:`dropout_taylor.bounds.lagrange_bound`.
+The Lagrange bound of theorem ``thm-quadratic`` (part 2) is
+:func:`dropout_taylor.bounds.lagrange_bound`, shared with chapter 5.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from numpy.typing import ArrayLike, NDArray
 from . import _validate
 from .closed_forms import MAX_EQUAL_FEATURES, equal_contributions_regularizer, gaussian_regularizer
 from .logpartition import LogPartition, logistic
-from .noise import Dropout, NoiseModel
 from .quadrature import gauss_hermite_expectation
 
 
@@ -163,22 +162,3 @@ def fast_to_exact_ratio(z: float, a: float, d: int, delta: float) -> float:
     s = np.sqrt(delta / (1.0 - delta) * d) * a
     return float(gaussian_regularizer(z, s)) / float(equal_contributions_regularizer(z, a, d, delta))
 
-
-#: ``sup_z |A'''(z)|`` for softplus, attained where ``p = 1/2 +- 1/sqrt(12)`` (chapter 2).
-SUP_SOFTPLUS_THIRD = 1.0 / (6.0 * np.sqrt(3.0))
-
-
-def lagrange_bound(X: ArrayLike, beta: ArrayLike, noise: NoiseModel) -> float:
-    """Taylor-Lagrange bound ``|R - R^q| <= sup|A'''| / 6 * sum_i E|Delta_i|^3`` for logistic
-    regression, ``sup|A'''| = 1/(6 sqrt 3)`` (chapter 2, theorem ``thm-quadratic``, part 2).
-
-    ``E|Delta|^3``: over the enumerated atoms for dropout; ``2 sqrt(2/pi) s^3`` for a
-    ``N(0, s^2)`` perturbation (Gaussian models). To be merged with
-    :func:`dropout_taylor.bounds.lagrange_bound` (dropout only, chapter 5).
-    """
-    if isinstance(noise, Dropout):
-        atoms, prob = noise.atoms(X, beta)
-        third = np.abs(atoms) ** 3 @ prob
-    else:
-        third = 2.0 * np.sqrt(2.0 / np.pi) * noise.perturbation_variance(X, beta) ** 1.5
-    return float(SUP_SOFTPLUS_THIRD / 6.0 * np.sum(third))
