@@ -40,3 +40,15 @@ def test_rounded_gives_plain_python_numbers():
 def test_rounding_level_errors_print_as_a_bound():
     assert "below 1e-10" in repr(assert_close("x", [1.0], [1.0]))
     assert "2.0e-06" in repr(assert_close("x", [1.000002], [1.0], rtol=1e-5))
+
+
+def test_long_checks_wrap_to_the_page_width(capsys):
+    from dropout_taylor.checks import WIDTH, report
+
+    long = assert_close("a rather long description of what was compared " * 2, [1.0], [1.0])
+    text = repr(long)
+    assert all(len(line) <= WIDTH for line in text.splitlines())
+    assert text.splitlines()[-1].startswith("    largest relative error below 1e-10")
+    short = assert_true("ok", [True])
+    report(short, long)
+    assert capsys.readouterr().out == repr(short) + "\n" + text + "\n"

@@ -9,10 +9,14 @@ differ between machines and BLAS builds.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+#: Printed checks wrap at this width: the code and output boxes of the site show about 80.
+WIDTH = 78
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,29 @@ class Check:
     def __repr__(self) -> str:
         if self.kind == "count":
             failing = int(self.max_error)
-            return f"{self.name}: {self.count - failing} of {self.count} cases hold: {self.verdict}"
-        cases = f" over {self.count} cases" if self.count > 1 else ""
-        # rounding-level errors differ between machines and BLAS builds: print a bound
-        error = f"{self.max_error:.1e}" if self.max_error >= 1e-10 else "below 1e-10"
-        return (
-            f"{self.name}: largest {self.kind} error {error}{cases} "
-            f"(tolerance {self.tolerance:.0e}): {self.verdict}"
+            outcome = f"{self.count - failing} of {self.count} cases hold: {self.verdict}"
+        else:
+            cases = f" over {self.count} cases" if self.count > 1 else ""
+            # rounding-level errors differ between machines and BLAS builds: print a bound
+            error = f"{self.max_error:.1e}" if self.max_error >= 1e-10 else "below 1e-10"
+            outcome = (
+                f"largest {self.kind} error {error}{cases} "
+                f"(tolerance {self.tolerance:.0e}): {self.verdict}"
+            )
+        one_line = f"{self.name}: {outcome}"
+        if len(one_line) <= WIDTH:
+            return one_line
+        # what was compared on the first line(s), the outcome indented below
+        name = textwrap.fill(f"{self.name}:", WIDTH, break_on_hyphens=False)
+        return name + "\n" + textwrap.fill(
+            outcome, WIDTH, initial_indent="    ", subsequent_indent="    "
         )
+
+
+def report(*checks: Check) -> None:
+    """Print each check on its own line(s): the form every chapter uses for its verdicts."""
+    for check in checks:
+        print(repr(check))
 
 
 def assert_close(
