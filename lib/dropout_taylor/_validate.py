@@ -55,13 +55,23 @@ def scale(sigma: float, name: str = "sigma") -> float:
     return float(sigma)
 
 
-def order(n: int, name: str = "n", high: int | None = None) -> int:
-    """A derivative or truncation order: an integer in [0, high]."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {n!r}")
+def order(n: int, name: str = "n", high: int | None = None, low: int = 0) -> int:
+    """An order, count or size: an integer in [low, high] (no upper end when high is None)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {n!r}")
     if high is not None and n > high:
-        raise ValueError(f"{name} must be an integer in [0, {high}], got {n}")
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {n}")
     return int(n)
+
+
+def real(value: object, name: str) -> float:
+    """One finite real number (not a bool, not an array)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a single finite real number, got {value!r}")
+    arr = finite_array(value, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a single real number, got shape {arr.shape}")
+    return float(arr)
 
 
 def feature_mask(mask: ArrayLike | None, d: int, name: str = "noisy") -> NDArray[np.bool_]:

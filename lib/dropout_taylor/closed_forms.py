@@ -30,10 +30,7 @@ MAX_EQUAL_FEATURES = 1_000_000
 
 
 def _features(d: int) -> int:
-    d = _validate.order(d, "d", high=MAX_EQUAL_FEATURES)
-    if d < 1:
-        raise ValueError(f"d must be an integer in [1, {MAX_EQUAL_FEATURES}], got 0")
-    return d
+    return _validate.order(d, "d", high=MAX_EQUAL_FEATURES, low=1)
 
 
 def _grid(z: ArrayLike, a: ArrayLike, name: str = "a") -> tuple[NDArray[np.float64], ...]:

@@ -164,9 +164,7 @@ def root_test_estimates(coefficients: ArrayLike, window: int = 10) -> NDArray[np
     ``c_1 .. c_n``; entries with no nonzero coefficient in their window are ``inf``.
     Accepts floats or mpmath numbers (their logarithms are taken in mpmath).
     """
-    window = _validate.order(window, "window")
-    if window < 1:
-        raise ValueError("window must be an integer >= 1")
+    window = _validate.order(window, "window", low=1)
     logs = [
         float(mpmath.log(abs(mpmath.mpf(c)))) / n if c != 0 else -np.inf
         for n, c in enumerate(coefficients)

@@ -54,10 +54,7 @@ def fast_dropout_regularizer(
 
 
 def _features(d: int, name: str = "d") -> int:
-    d = _validate.order(d, name, high=MAX_EQUAL_FEATURES)
-    if d < 1:
-        raise ValueError(f"{name} must be an integer in [1, {MAX_EQUAL_FEATURES}], got 0")
-    return d
+    return _validate.order(d, name, high=MAX_EQUAL_FEATURES, low=1)
 
 
 def _open_rate(delta: float) -> float:
@@ -130,9 +127,7 @@ def fast_dropout_error_expansion(
     """
     d = _features(d)
     delta = _open_rate(delta)
-    order = _validate.order(order, "order", high=2)
-    if order < 1:
-        raise ValueError("order must be 1 or 2, got 0")
+    order = _validate.order(order, "order", high=2, low=1)
     s = _validate.scale(s, "s")
     z = _validate.finite_array(z, "z")
     r = delta / (1.0 - delta)

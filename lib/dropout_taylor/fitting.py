@@ -30,7 +30,6 @@ the radius of convergence) and chapter 5 (``05_cost``: what the approximation co
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -87,12 +86,6 @@ def _data(X: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.f
     if not np.all((y == 0) | (y == 1)):
         raise ValueError("y must contain only the labels 0 and 1")
     return X, y
-
-
-def _positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 # ----------------------------------------------------------------------------- objectives
@@ -159,7 +152,7 @@ def dropout_design(
     """
     X = _validate.finite_array(X, "X", ndim=2)
     delta = _validate.rate(delta)
-    n_masks = _positive_int(n_masks, "n_masks")
+    n_masks = _validate.order(n_masks, "n_masks", low=1)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     keep = _validate.feature_mask(noisy, X.shape[1])

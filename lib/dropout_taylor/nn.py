@@ -218,9 +218,7 @@ def train(
     X = _validate.finite_array(X, "X", ndim=2)
     y = np.asarray(y)
     epochs = _validate.order(epochs, "epochs")
-    batch_size = _validate.order(batch_size, "batch_size")
-    if batch_size < 1:
-        raise ValueError("batch_size must be an integer >= 1, got 0")
+    batch_size = _validate.order(batch_size, "batch_size", low=1)
     if not np.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate must be a finite real number > 0, got {learning_rate!r}")
     params = [*net.weights, *net.biases]
@@ -295,6 +293,18 @@ def complex_path_loss(net: MLP, x: ArrayLike, y: int, u: ArrayLike, t: ArrayLike
     return shift[..., 0] + np.log(np.sum(np.exp(z - shift), axis=-1)) - z[..., y]
 
 
+def _path_above_dropout(net: MLP, X: ArrayLike, u: ArrayLike, caller: str) -> tuple[Array, Array]:
+    """Pre-activations of the layer above the dropout layer along ``t``: ``a(t) = a_0 + t v``,
+    ``a_0 = W h + b`` and ``v = W (h * u)`` for each example (n) and mask direction (m)."""
+    if net.dropout_layer != net.depth - 2:
+        raise ValueError(f"{caller} needs exactly one hidden layer above the dropout layer")
+    h = hidden(net, X)
+    W, b = net.weights[-2], net.biases[-2]
+    a0 = h @ W.T + b
+    v = np.einsum("nmj,ij->nmi", h[:, None, :] * np.asarray(u), W)
+    return a0, v
+
+
 def pole_radius(net: MLP, X: ArrayLike, u: ArrayLike) -> Array:
     """Distance from ``t = 0`` to the nearest activation pole on the mask path (n, masks).
 
@@ -307,12 +317,7 @@ def pole_radius(net: MLP, X: ArrayLike, u: ArrayLike) -> Array:
     """
     if net.activation not in POLE_HEIGHT:
         raise ValueError(f"activation must be one of {sorted(POLE_HEIGHT)}, got {net.activation!r}")
-    if net.dropout_layer != net.depth - 2:
-        raise ValueError("pole_radius needs exactly one hidden layer above the dropout layer")
-    h = hidden(net, X)
-    W, b = net.weights[-2], net.biases[-2]
-    a0 = h @ W.T + b
-    v = np.einsum("nmj,ij->nmi", h[:, None, :] * np.asarray(u), W)
+    a0, v = _path_above_dropout(net, X, u, "pole_radius")
     with np.errstate(divide="ignore"):
         dist = np.hypot(a0[:, None, :], POLE_HEIGHT[net.activation]) / np.abs(v)
     return np.min(dist, axis=-1)
@@ -321,12 +326,7 @@ def pole_radius(net: MLP, X: ArrayLike, u: ArrayLike) -> Array:
 def kink_distance(net: MLP, X: ArrayLike, u: ArrayLike) -> Array:
     """ReLU: the smallest ``t > 0`` where a unit above the dropout layer changes sign on the path
     (``a_0j + t v_j = 0``), ``inf`` if none; the Taylor series at 0 describes one linear piece."""
-    if net.dropout_layer != net.depth - 2:
-        raise ValueError("kink_distance needs exactly one hidden layer above the dropout layer")
-    h = hidden(net, X)
-    W, b = net.weights[-2], net.biases[-2]
-    a0 = h @ W.T + b
-    v = np.einsum("nmj,ij->nmi", h[:, None, :] * np.asarray(u), W)
+    a0, v = _path_above_dropout(net, X, u, "kink_distance")
     with np.errstate(divide="ignore", invalid="ignore"):
         t = -a0[:, None, :] / v
     return np.min(np.where(t > 0, t, np.inf), axis=-1)

@@ -46,13 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
 WIDTH = 7.5
 
 
-def _real(value: Any, name: str) -> float:
-    arr = _validate.finite_array(value, name)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a single real number, got shape {arr.shape}")
-    return float(arr)
-
-
 def plot_complex_plane(
     ax: Axes,
     z0: float,
@@ -72,7 +65,7 @@ def plot_complex_plane(
     the disc and open outside, with area growing with the probability. Returns the image
     (for a colour bar) or None.
     """
-    z0 = _real(z0, "z0")
+    z0 = _validate.real(z0, "z0")
     rho = float(softplus_radius(z0))
     image = None
     if background:

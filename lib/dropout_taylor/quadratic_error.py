@@ -36,13 +36,6 @@ from .logpartition import LogPartition, logistic
 from .noise import AdditiveGaussian, Dropout, MultiplicativeGaussian, NoiseModel
 from .quadrature import gauss_hermite_expectation
 
-
-def _finite_real(value: float, name: str) -> float:
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
-
-
 # --- the exact penalty at a scaled amplitude ---------------------------------------------------
 
 
@@ -61,7 +54,7 @@ def amplitude_regularizer(
     standard deviation ``|t| s_i``. Since ``E Delta = 0``, ``R_t = t^2 R^q + O(t^3)``
     (chapter 2, theorem ``thm-quadratic``: R^q is the curvature of R at zero noise).
     """
-    t = _finite_real(t, "t")
+    t = _validate.real(t, "t")
     z = noise.scores(X, beta)
     if isinstance(noise, Dropout):
         atoms, prob = noise.atoms(X, beta)
@@ -81,7 +74,7 @@ def amplitude_curvature(
     Tends to ``R^q`` as ``h -> 0`` with an ``O(h^2)`` error (chapter 2, theorem
     ``thm-quadratic``, part 2: ``R^q = lim R_t / t^2``).
     """
-    h = _finite_real(h, "h")
+    h = _validate.real(h, "h")
     if h <= 0:
         raise ValueError(f"h must be > 0, got {h}")
     plus = amplitude_regularizer(X, beta, noise, h, A)
@@ -98,7 +91,7 @@ def amplitude_odd_coefficient(
     coefficient ``1/6 sum_i A'''(z_i) E Delta_i^3`` with an ``O(t^2)`` error (chapter 2,
     theorem ``thm-dropout-sign``, part 1; compare :func:`dropout_third_order_term`).
     """
-    t = _finite_real(t, "t")
+    t = _validate.real(t, "t")
     if t <= 0:
         raise ValueError(f"t must be > 0, got {t}")
     plus = amplitude_regularizer(X, beta, noise, t, A)
@@ -118,7 +111,7 @@ def single_example(
     Returns ``(X, beta, noise)`` for :func:`dropout_taylor.exact_regularizer` and friends
     (chapter 2, theorems ``thm-small-rate`` and ``thm-dropout-sign``, the explorer).
     """
-    z = _finite_real(z, "z")
+    z = _validate.real(z, "z")
     a = _validate.finite_array(contributions, "contributions", ndim=1)
     if a.size < 1:
         raise ValueError("contributions must hold at least one value")
@@ -186,7 +179,7 @@ def dropout_third_order_term(z: float, contributions: ArrayLike, delta: float) -
     ``1/6 A'''(z) E Delta^3 = 1/6 A'''(z) delta (r^2 - 1) sum_j a_j^3``, ``r = delta/(1-delta)``
     (chapter 2, theorem ``thm-dropout-sign``, part 1). ``E u^3 = delta (r^2 - 1)`` is the third
     moment of ``u = r`` (kept) or ``-1`` (dropped); its sign is that of ``1/2 - delta``."""
-    z = _finite_real(z, "z")
+    z = _validate.real(z, "z")
     a = _validate.finite_array(contributions, "contributions", ndim=1)
     delta = _validate.rate(delta)
     r = delta / (1.0 - delta)
@@ -212,10 +205,8 @@ def small_score_bracket(delta: ArrayLike, d: int) -> NDArray[np.float64]:
     ``thm-dropout-sign``, part 2): the sign of the error for nearly undecided examples is the
     sign of B.
     """
-    d = _validate.order(d, "d", high=MAX_EQUAL_FEATURES)
+    d = _validate.order(d, "d", high=MAX_EQUAL_FEATURES, low=1)
     delta = _validate.finite_array(delta, "delta")
-    if d < 1:
-        raise ValueError(f"d must be an integer in [1, {MAX_EQUAL_FEATURES}], got 0")
     if np.any((delta < 0) | (delta >= 1)):
         raise ValueError("delta must lie in [0, 1)")
     r = delta / (1.0 - delta)
@@ -230,9 +221,7 @@ def small_score_threshold(d: int) -> float:
     ``B < 0`` for small ``delta`` (``B ~ -4 d delta``) and ``B(1/2) = 3 d - 2 > 0``; Brent's
     method on ``[1e-3, 1/2]`` to ``1e-14``.
     """
-    d = _validate.order(d, "d", high=MAX_EQUAL_FEATURES)
-    if d < 1:
-        raise ValueError(f"d must be an integer in [1, {MAX_EQUAL_FEATURES}], got 0")
+    d = _validate.order(d, "d", high=MAX_EQUAL_FEATURES, low=1)
     return float(optimize.brentq(lambda dl: float(small_score_bracket(dl, d)), 1e-3, 0.5, xtol=1e-14))
 
 
@@ -241,7 +230,7 @@ def exact_sign_change(d: int, z: float = 0.02, bracket: tuple[float, float] = (0
     ``z``, ``d`` equal dropped contributions ``z/d``) changes sign, by Brent's method on the
     binomial sum (chapter 2, theorem ``thm-dropout-sign``, part 2: tends to
     :func:`small_score_threshold` as ``z -> 0``). ``bracket`` must contain one sign change."""
-    z = _finite_real(z, "z")
+    z = _validate.real(z, "z")
     if z == 0:
         raise ValueError("z must be nonzero (the error vanishes identically at z = 0)")
     low, high = (_validate.rate(b, "bracket") for b in bracket)

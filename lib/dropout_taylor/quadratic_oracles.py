@@ -50,9 +50,7 @@ def score_perturbation_moments(n_features: int = 3) -> dict[str, tuple[sp.Expr, 
     Symbols: ``delta``, ``sigma``, ``r`` (positive), ``a1..an`` and ``beta1..betan`` (real).
     Oracle for chapter 2, proposition ``prop-variance``.
     """
-    n = _validate.order(n_features, "n_features", high=8)
-    if n < 1:
-        raise ValueError("n_features must be an integer in [1, 8], got 0")
+    n = _validate.order(n_features, "n_features", high=8, low=1)
     a = sp.symbols(f"a1:{n + 1}", real=True)
     b = sp.symbols(f"beta1:{n + 1}", real=True)
     perturbations = {
@@ -71,9 +69,7 @@ def score_perturbation_moments(n_features: int = 3) -> dict[str, tuple[sp.Expr, 
 def dropout_unit_moments(max_order: int = 4) -> list[sp.Expr]:
     """``[E u, E u^2, ..., E u^max_order]`` for the dropout unit ``u = m / (1 - delta) - 1``,
     ``m ~ Bernoulli(1 - delta)``, by ``sympy.stats`` (chapter 2, theorem ``thm-dropout-sign``)."""
-    max_order = _validate.order(max_order, "max_order", high=12)
-    if max_order < 1:
-        raise ValueError("max_order must be an integer in [1, 12], got 0")
+    max_order = _validate.order(max_order, "max_order", high=12, low=1)
     u = _dropout_unit("m")
     return [sp.simplify(ss.E(u**k)) for k in range(1, max_order + 1)]
 

@@ -32,9 +32,7 @@ def gauss_hermite_expectation(
     ``|Im z| < pi``; the error grows when ``std`` is much larger than that strip).
     ``mean`` and ``std`` broadcast; ``f`` must be vectorised.
     """
-    n_nodes = _validate.order(n_nodes, "n_nodes", high=400)
-    if n_nodes < 1:
-        raise ValueError("n_nodes must be an integer in [1, 400], got 0")
+    n_nodes = _validate.order(n_nodes, "n_nodes", high=400, low=1)
     mean = _validate.finite_array(mean, "mean")
     std = _validate.finite_array(std, "std")
     if np.any(std < 0):

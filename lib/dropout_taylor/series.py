@@ -60,13 +60,6 @@ def _dps(dps: int) -> int:
     return dps
 
 
-def _real(value: Any, name: str) -> float:
-    arr = _validate.finite_array(value, name)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a single real number, got shape {arr.shape}")
-    return float(arr)
-
-
 # --------------------------------------------------------------------------------------------
 # Taylor coefficients of softplus and the radius of convergence
 
@@ -84,7 +77,7 @@ def taylor_coefficients(z0: float, n_max: int, dps: int = 30) -> list[mpmath.mpf
     at n = 100), while the root test of theorem ``thm-radius``
     (chapter 3) needs n in the hundreds. Orders up to ``MAX_ORDER``; results are cached.
     """
-    z0 = _real(z0, "z0")
+    z0 = _validate.real(z0, "z0")
     n_max = _validate.order(n_max, "n_max", high=MAX_ORDER)
     return list(_taylor_coefficients(z0, n_max, _dps(dps)))
 
@@ -122,7 +115,7 @@ def pole_sum_coefficient(z0: float, n: int, dps: int = 30) -> mpmath.mpf:
     an absolutely convergent sum for n >= 2 (summed by ``mpmath.nsum``). Independent of the
     derivative polynomials, so it checks them (chapter 3).
     """
-    z0 = _real(z0, "z0")
+    z0 = _validate.real(z0, "z0")
     n = _validate.order(n, "n", high=MAX_ORDER)
     if n < 2:
         raise ValueError(f"n must be an integer in [2, {MAX_ORDER}] for the pole sum, got {n}")
@@ -145,7 +138,7 @@ def leading_pole_coefficients(z0: float, n_max: int) -> NDArray[np.float64]:
     (proposition ``prop-coefficients``). Entries 0 and 1 are set to NaN (the formula holds for
     n >= 2). Float64; beware of underflow of ``rho^{-n}`` only beyond n of several hundred.
     """
-    z0 = _real(z0, "z0")
+    z0 = _validate.real(z0, "z0")
     n_max = _validate.order(n_max, "n_max", high=MAX_ORDER)
     n = np.arange(n_max + 1, dtype=float)
     rho = float(softplus_radius(z0))
@@ -185,7 +178,7 @@ def ratio_test(coefficients: list[Any]) -> NDArray[np.float64]:
 
 def partial_sums(coefficients: list[Any], h: float, dps: int = 30) -> list[mpmath.mpf]:
     """Partial sums ``S_N(h) = sum_{n <= N} a_n h^n``, N = 0..len-1, in mpmath (chapter 3)."""
-    h = _real(h, "h")
+    h = _validate.real(h, "h")
     dps = _dps(dps)
     out, total = [], mpmath.mpf(0)
     with mpmath.workdps(dps):
@@ -207,7 +200,7 @@ def softplus_mp(w: Any, dps: int = 30) -> mpmath.mpf:
 def nearest_singularity(z0: float, dps: int = 30) -> mpmath.mpc:
     """The zero of ``1 + e^w`` nearest to real ``z0``, found by ``mpmath.findroot`` from a
     starting point off the imaginary axis (an oracle for ``rho(z0)``; it should be ``i pi``)."""
-    _real(z0, "z0")
+    _validate.real(z0, "z0")
     with mpmath.workdps(dps):
         return mpmath.findroot(lambda w: 1 + mpmath.exp(w), mpmath.mpc(0.4, 2.7))
 
@@ -279,7 +272,7 @@ def expected_series(
     ``E A(z + Delta) = sum_j p_j A(z + d_j)`` (theorem ``thm-expected-series``, chapter 3).
     Atoms of probability zero are ignored for ``reach``.
     """
-    z = _real(z, "z")
+    z = _validate.real(z, "z")
     dps = _dps(dps)
     with mpmath.workdps(dps):
         d = [mpmath.mpf(v) for v in atoms]
@@ -390,7 +383,7 @@ def critical_rate(a: ArrayLike, z: float | None = None) -> float:
     """
     a = _validate.finite_array(a, "a", ndim=1)
     s_plus, s_minus = float(np.clip(a, 0, None).sum()), float(np.clip(-a, 0, None).sum())
-    z = s_plus - s_minus if z is None else _real(z, "z")
+    z = s_plus - s_minus if z is None else _validate.real(z, "z")
     rho = float(softplus_radius(z))
     if max(s_plus, s_minus) >= rho:
         return 0.0
@@ -419,7 +412,7 @@ def gaussian_expectation_mp(z0: float, s: float, dps: int = 30) -> mpmath.mpf:
 
     The exact value the truncations of the divergent expected series are compared with.
     """
-    z0 = _real(z0, "z0")
+    z0 = _validate.real(z0, "z0")
     s = _validate.scale(s, "s")
     dps = _dps(dps)
     with mpmath.workdps(dps + 10):
@@ -475,9 +468,7 @@ def softplus_derivative_sup(n: int) -> float:
     """
     from scipy.optimize import minimize_scalar
 
-    n = _validate.order(n, "n", high=40)
-    if n < 1:
-        raise ValueError("n must be an integer in [1, 40], got 0")
+    n = _validate.order(n, "n", high=40, low=1)
     c = np.array([float(v) for v in softplus_derivative_coefficients(n)])
     k = np.arange(n + 1)
 
@@ -522,7 +513,7 @@ def scaled_coefficient_errors(z0: float, reference: list[Any], dps: int = 40) ->
     independent list of Taylor coefficients (the chapter uses ``mpmath.taylor``). Scaling by
     ``rho^n`` makes every order count equally, since ``|a_n|`` is about ``rho^{-n}``.
     """
-    z0 = _real(z0, "z0")
+    z0 = _validate.real(z0, "z0")
     if len(reference) < 1:
         raise ValueError("reference must hold at least one coefficient, got an empty list")
     ours = taylor_coefficients(z0, len(reference) - 1, dps=dps)
@@ -540,7 +531,7 @@ def leading_pole_error_bound(z0: float, n_max: int, slack: float = 1e-13) -> NDA
     the error term of proposition ``prop-coefficients`` plus ``slack`` times the size of the
     leading term, which absorbs the float64 rounding of :func:`leading_pole_coefficients`.
     """
-    z0 = _real(z0, "z0")
+    z0 = _validate.real(z0, "z0")
     n_max = _validate.order(n_max, "n_max", high=MAX_ORDER)
     if not 0.0 <= slack < 1.0:
         raise ValueError(f"slack must be in [0, 1), got {slack}")
@@ -557,7 +548,7 @@ def point_partial_sum_errors(z0: float, h: float, n_max: int, dps: int = 30) -> 
     (:func:`partial_sums`) against softplus evaluated directly at ``z0 + h`` in mpmath
     (:func:`softplus_mp`, the same ``h`` added exactly). Theorem ``thm-radius``, figure
     ``fig-partial-sums-point``: they converge for ``|h| < rho(z0)`` and grow beyond it."""
-    z0, h = _real(z0, "z0"), _real(h, "h")
+    z0, h = _validate.real(z0, "z0"), _validate.real(h, "h")
     sums = partial_sums(taylor_coefficients(z0, n_max, dps=dps), h, dps=dps)
     with mpmath.workdps(_dps(dps)):
         exact = softplus_mp(mpmath.mpf(z0) + mpmath.mpf(h), dps)
@@ -570,8 +561,8 @@ def boundary_atoms(
     """A perturbation on the boundary of theorem ``thm-expected-series`` (part 4): atoms
     ``+rho(z)``, ``-rho(z)`` (exact in mpmath) and ``inner`` with probabilities ``p_plus``,
     ``p_minus`` and ``1 - p_plus - p_minus``. ``|inner|`` must be below ``rho(z)``."""
-    z = _real(z, "z")
-    inner = _real(inner, "inner")
+    z = _validate.real(z, "z")
+    inner = _validate.real(inner, "inner")
     if p_plus <= 0 or p_minus <= 0 or p_plus + p_minus > 1:
         raise ValueError(f"p_plus, p_minus must be > 0 with sum <= 1, got {p_plus}, {p_minus}")
     if abs(inner) >= float(softplus_radius(z)):
@@ -589,7 +580,7 @@ def boundary_tail_constant(z: float, p_plus: float, p_minus: float) -> float:
 
     from the tails of ``sum_n cos(n theta) / n`` with ``theta_+ = phi + pi``, ``theta_- = phi``
     (theorem ``thm-expected-series``, part 4; the ``2 / n`` is that of the coefficients)."""
-    z = _real(z, "z")
+    z = _validate.real(z, "z")
     if p_plus < 0 or p_minus < 0:
         raise ValueError(f"p_plus and p_minus must be >= 0, got {p_plus}, {p_minus}")
     phi = math.atan2(math.pi, z)
@@ -662,7 +653,7 @@ def gaussian_term_ratios(
     By proposition ``prop-coefficients`` the ratio tends to ``|cos(2k phi)|``,
     ``phi = atan2(pi, z)``. Returns ``(terms, ratios)`` as floats (terms up to about 1e300).
     """
-    z = _real(z, "z")
+    z = _validate.real(z, "z")
     s_over_rho = _validate.scale(s_over_rho, "s_over_rho")
     k_max = _validate.order(k_max, "k_max", high=MAX_ORDER // 2)
     s = s_over_rho * float(softplus_radius(z))
@@ -682,5 +673,5 @@ def gaussian_truncation_table(
     ``s_over_rho``: an array of shape ``(len(s_over_rho), k_max + 1)`` (chapter 3, proposition
     ``prop-asymptotic`` and figure ``fig-gaussian-truncation``)."""
     fractions = _validate.finite_array(s_over_rho, "s_over_rho", ndim=1)
-    rho = float(softplus_radius(_real(z0, "z0")))
+    rho = float(softplus_radius(_validate.real(z0, "z0")))
     return np.array([gaussian_truncation_errors(z0, float(f) * rho, k_max, dps) for f in fractions])
